@@ -1,0 +1,169 @@
+/**
+ * One error hierarchy for the whole system. Every error carries a stable `code`
+ * (used in problem documents and on failed migration records), the HTTP status
+ * it maps to, and whether retrying the same step could ever succeed.
+ */
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
+export abstract class OrchestratorError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+
+  /** A permanent error fails the migration at once instead of being retried. */
+  readonly permanent: boolean = true;
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ValidationError extends OrchestratorError {
+  readonly code = 'invalid-request';
+  readonly status = 400;
+  readonly fields: FieldError[];
+
+  constructor(message: string, fields: FieldError[]) {
+    super(message);
+    this.fields = fields;
+  }
+}
+
+export class ConfigError extends OrchestratorError {
+  readonly code = 'invalid-configuration';
+  readonly status = 500;
+}
+
+export class MigrationNotFoundError extends OrchestratorError {
+  readonly code = 'migration-not-found';
+  readonly status = 404;
+
+  constructor(migrationId: string) {
+    super(`no migration with id ${migrationId}`);
+  }
+}
+
+export class QueueUnavailableError extends OrchestratorError {
+  readonly code = 'queue-unavailable';
+  readonly status = 503;
+  override readonly permanent = false;
+}
+
+export class PodNotFoundError extends OrchestratorError {
+  readonly code = 'pod-not-found';
+  readonly status = 404;
+
+  constructor(namespace: string, name: string) {
+    super(`pod ${namespace}/${name} does not exist`);
+  }
+}
+
+export class PodNotOnSourceNodeError extends OrchestratorError {
+  readonly code = 'pod-not-on-source-node';
+  readonly status = 409;
+
+  constructor(pod: string, sourceNode: string, actualNode: string | undefined) {
+    const where = actualNode ? `runs on ${actualNode}` : 'is not scheduled on any node';
+    super(`pod ${pod} ${where}, not on source_node ${sourceNode}; check the node and try again`);
+  }
+}
+
+export class PodTerminatingError extends OrchestratorError {
+  readonly code = 'pod-terminating';
+  readonly status = 409;
+
+  constructor(pod: string) {
+    super(`pod ${pod} is already being deleted; there is nothing left to move`);
+  }
+}
+
+export class ControllerOwnedPodError extends OrchestratorError {
+  readonly code = 'controller-owned-pod';
+  readonly status = 422;
+
+  constructor(pod: string, ownerKind: string, ownerName: string) {
+    super(
+      `pod ${pod} is managed by ${ownerKind} ${ownerName}; moving controller-owned pods is not ` +
+        'supported yet, since the controller would replace the original behind our back',
+    );
+  }
+}
+
+export class NodeNotFoundError extends OrchestratorError {
+  readonly code = 'target-node-not-found';
+  readonly status = 422;
+
+  constructor(node: string) {
+    super(`target_node ${node} does not exist in the cluster`);
+  }
+}
+
+export class NothingToMigrateError extends OrchestratorError {
+  readonly code = 'nothing-to-migrate';
+  readonly status = 422;
+
+  constructor(pod: string) {
+    super(
+      `every container of pod ${pod} has completed and would not run again; ` +
+        'there is nothing left to move',
+    );
+  }
+}
+
+export class NewPodNotReadyError extends OrchestratorError {
+  readonly code = 'new-pod-not-ready';
+  readonly status = 504;
+}
+
+export class DeadlineExceededError extends OrchestratorError {
+  readonly code = 'deadline-exceeded';
+  readonly status = 504;
+
+  constructor(timeoutSeconds: number) {
+    super(`the migration did not finish within its timeout of ${timeoutSeconds} s`);
+  }
+}
+
+/** A Kubernetes API call that failed in a way that is worth retrying (5xx, 429, network). */
+export class KubernetesUnavailableError extends OrchestratorError {
+  readonly code = 'kubernetes-unavailable';
+  readonly status = 503;
+  override readonly permanent = false;
+}
+
+/** A Kubernetes API call that the server refused for good (403, 422, ...). */
+export class KubernetesRequestError extends OrchestratorError {
+  readonly code = 'kubernetes-request-rejected';
+  readonly status = 502;
+}
+
+export class InvalidStagePayloadError extends OrchestratorError {
+  readonly code = 'invalid-stage-payload';
+  readonly status = 500;
+}
+
+/** Anything thrown that is not one of ours is treated as transient: a retry may help. */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof OrchestratorError && error.permanent;
+}
+
+export class CheckpointClaimConflictError extends OrchestratorError {
+  readonly code = 'checkpoint-claim-conflict';
+  readonly status = 409;
+}
+
+export class NewPodNameConflictError extends OrchestratorError {
+  readonly code = 'new-pod-name-conflict';
+  readonly status = 409;
+
+  constructor(namespace: string, name: string) {
+    super(`a pod named ${namespace}/${name} already exists and was not created by this migration`);
+  }
+}

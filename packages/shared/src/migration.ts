@@ -1,0 +1,167 @@
+import type { MigrationRequest } from './migration-request.ts';
+
+export type MigrationStatus = 'pending' | 'running' | 'completed' | 'failed';
+
+/** The stages a migration passes through, in order; each has its own queue. */
+export const STAGES = ['capture', 'pod', 'metrics'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export type ContainerRunState = 'running' | 'waiting' | 'completed' | 'failed';
+
+export interface ContainerState {
+  name: string;
+  state: ContainerRunState;
+  /** Why the container waits or how it ended, as the kubelet reported it. */
+  reason: string | null;
+  exit_code: number | null;
+  restart_count: number;
+  should_migrate: boolean;
+  /** Why the container is kept or dropped. */
+  decision: string;
+}
+
+/** Requested CPU and memory, summed over a pod's app containers. */
+export interface RequestedResources {
+  cpu: string;
+  memory: string;
+  cpu_millicores: number;
+  memory_bytes: number;
+  /** Containers that request nothing for CPU or memory: their share is not counted. */
+  containers_without_requests: string[];
+}
+
+export type MeasuredResources =
+  | {
+      status: 'measured';
+      cpu: string;
+      memory: string;
+      cpu_millicores: number;
+      memory_bytes: number;
+      /** When metrics.k8s.io took the sample, and over which window. */
+      timestamp: string;
+      window: string;
+      containers: { name: string; cpu_millicores: number; memory_bytes: number }[];
+    }
+  | { status: 'unmeasured'; reason: string };
+
+export interface ResourceFigures {
+  requested: RequestedResources;
+  measured: MeasuredResources;
+}
+
+export interface Saving {
+  cpu_millicores: number;
+  memory_bytes: number;
+  cpu_percent: number | null;
+  memory_percent: number | null;
+}
+
+export interface Savings {
+  requested: Saving;
+  measured: (Saving & { status: 'measured' }) | { status: 'unmeasured'; reason: string };
+}
+
+export interface StageTiming {
+  started_at: string | null;
+  finished_at: string | null;
+  attempts: number;
+  last_error: string | null;
+}
+
+/** What the stages have done so far, so that a retried stage neither repeats nor leaks. */
+export interface MigrationProgress {
+  claim_created: boolean;
+  new_pod_created: boolean;
+  original_removed: boolean;
+}
+
+export interface MigrationDetails {
+  source_pod_uid: string | null;
+  restart_policy: string | null;
+  container_states: ContainerState[];
+  new_pod_name: string | null;
+  new_pod_uid: string | null;
+  new_pod_node: string | null;
+  new_pod_ready_at: string | null;
+  pv_claim_name: string | null;
+  checkpoint_path: string | null;
+  original_removed_at: string | null;
+  original_resources: ResourceFigures | null;
+  optimized_resources: ResourceFigures | null;
+  savings: Savings | null;
+  warnings: string[];
+}
+
+export interface MigrationFailure {
+  code: string;
+  message: string;
+  stage: Stage | null;
+  rolled_back: boolean;
+}
+
+export interface MigrationRecord {
+  migration_id: string;
+  status: MigrationStatus;
+  stage: Stage | null;
+  message: string;
+  request: MigrationRequest;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  deadline_at: string;
+  duration_ms: number | null;
+  stages: Record<Stage, StageTiming>;
+  details: MigrationDetails;
+  progress: MigrationProgress;
+  error: MigrationFailure | null;
+}
+
+export const CHECKPOINT_MOUNT_PATH = '/migration-checkpoint';
+
+function emptyStageTiming(): StageTiming {
+  return { started_at: null, finished_at: null, attempts: 0, last_error: null };
+}
+
+export function newMigrationRecord(
+  migrationId: string,
+  request: MigrationRequest,
+  now: Date,
+): MigrationRecord {
+  const created = now.toISOString();
+
+  return {
+    migration_id: migrationId,
+    status: 'pending',
+    stage: null,
+    message: 'migration queued',
+    request,
+    created_at: created,
+    updated_at: created,
+    finished_at: null,
+    deadline_at: new Date(now.getTime() + request.timeout * 1000).toISOString(),
+    duration_ms: null,
+    stages: { capture: emptyStageTiming(), pod: emptyStageTiming(), metrics: emptyStageTiming() },
+    details: {
+      source_pod_uid: null,
+      restart_policy: null,
+      container_states: [],
+      new_pod_name: null,
+      new_pod_uid: null,
+      new_pod_node: null,
+      new_pod_ready_at: null,
+      pv_claim_name: null,
+      checkpoint_path: null,
+      original_removed_at: null,
+      original_resources: null,
+      optimized_resources: null,
+      savings: null,
+      warnings: [],
+    },
+    progress: { claim_created: false, new_pod_created: false, original_removed: false },
+    error: null,
+  };
+}
+
+export function isFinished(record: MigrationRecord): boolean {
+  return record.status === 'completed' || record.status === 'failed';
+}

@@ -1,0 +1,252 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+import {
+  DeadlineExceededError,
+  InvalidStagePayloadError,
+  isPermanent,
+  OrchestratorError,
+} from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { StageMetrics, StageOutcome } from './metrics.ts';
+import { isFinished, type MigrationRecord, type Stage } from './migration.ts';
+import type { MigrationStore } from './migration-store.ts';
+import { QUEUE_NAMES, STAGE_ATTEMPTS, stagePayloadSchema, type StagePayload } from './queues.ts';
+import type { StageQueues } from './stage-queues.ts';
+
+export interface StageContext {
+  /** The record as it was when the attempt started; update it through `store`. */
+  record: MigrationRecord;
+  store: MigrationStore;
+  log: Logger;
+  attempt: number;
+  now(): Date;
+  /** Milliseconds left before the migration's deadline (never negative). */
+  remainingMs(): number;
+}
+
+export interface StageResult {
+  /** The stage that takes the migration on, and how long it should wait first. */
+  next?: { stage: Stage; delayMs?: number };
+}
+
+export interface StageHandler {
+  stage: Stage;
+  /** Whether the migration's deadline still applies once this stage runs. */
+  honoursDeadline: boolean;
+  run(context: StageContext): Promise<StageResult>;
+  /**
+   * Undoes what the migration did so far so that the original pod keeps running.
+   * Returns what it undid, for the record. Must be safe to call more than once.
+   */
+  rollback?(context: StageContext): Promise<string[]>;
+}
+
+export interface StageWorkerOptions {
+  handler: StageHandler;
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  store: MigrationStore;
+  queues: StageQueues;
+  metrics: StageMetrics;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * Wraps a stage handler in a BullMQ worker. The wrapper owns everything the stages
+ * share: payload parsing, the record's stage timings, deadlines, retries of
+ * transient failures only, rollback and the failed record on a final failure,
+ * the hand-off to the next stage, metrics and logs.
+ */
+export function createStageWorker(options: StageWorkerOptions): Worker<StagePayload> {
+  const { handler, connection, prefix, concurrency, logger } = options;
+
+  const worker = new Worker<StagePayload>(
+    QUEUE_NAMES[handler.stage],
+    async function processStageJob(job) {
+      await runStageJob(options, job);
+    },
+    { connection, prefix, concurrency, autorun: false },
+  );
+
+  worker.on('error', (err) => {
+    logger.error({ err, stage: handler.stage }, 'stage worker error');
+  });
+  return worker;
+}
+
+async function runStageJob(options: StageWorkerOptions, job: Job<StagePayload>): Promise<void> {
+  const { handler, metrics } = options;
+  const startedMs = Date.now();
+  metrics.observeWait(
+    handler.stage,
+    Math.max(0, (job.processedOn ?? startedMs) - job.timestamp) / 1000,
+  );
+
+  const outcome = await attemptStage(options, job).catch((error: unknown) => {
+    metrics.observeRun(handler.stage, 'retried', (Date.now() - startedMs) / 1000);
+    throw error;
+  });
+
+  metrics.observeRun(handler.stage, outcome, (Date.now() - startedMs) / 1000);
+  if (outcome === 'failed') {
+    throw new UnrecoverableError(`stage ${handler.stage} failed for good`);
+  }
+}
+
+async function attemptStage(
+  options: StageWorkerOptions,
+  job: Job<StagePayload>,
+): Promise<StageOutcome> {
+  const { handler, store, queues } = options;
+  const now = options.now ?? (() => new Date());
+  const payload = parsePayload(job.data);
+
+  const existing = await store.get(payload.migrationId);
+  if (!existing || isFinished(existing)) {
+    options.logger.warn(
+      { migrationId: payload.migrationId, stage: handler.stage },
+      'stage job skipped',
+    );
+    return 'skipped';
+  }
+
+  const record = await markStarted(store, handler.stage, payload.migrationId, now());
+  const context = buildContext(options, record, job, now);
+
+  try {
+    checkDeadline(handler, context);
+    context.log.info('stage started');
+
+    const result = await handler.run(context);
+
+    if (result.next)
+      await queues.enqueue(result.next.stage, record.migration_id, result.next.delayMs);
+    const after = await store.update(record.migration_id, (r) => {
+      r.stages[handler.stage].finished_at = now().toISOString();
+      r.stages[handler.stage].last_error = null;
+    });
+    context.log.info({ next: result.next?.stage ?? null }, 'stage finished');
+    if (after.status === 'completed') options.metrics.countFinished('completed');
+    return 'succeeded';
+  } catch (error) {
+    return handleFailure(options, context, error, job);
+  }
+}
+
+function parsePayload(data: unknown): StagePayload {
+  const parsed = stagePayloadSchema.safeParse(data);
+  if (!parsed.success) {
+    // A malformed job can never succeed; retrying it would only hide the bug.
+    throw new UnrecoverableError(new InvalidStagePayloadError(parsed.error.message).message);
+  }
+  return parsed.data;
+}
+
+function markStarted(
+  store: MigrationStore,
+  stage: Stage,
+  migrationId: string,
+  now: Date,
+): Promise<MigrationRecord> {
+  return store.update(migrationId, (record) => {
+    const timing = record.stages[stage];
+    record.status = 'running';
+    record.stage = stage;
+    record.message = `${stage} stage running`;
+    timing.started_at ??= now.toISOString();
+    timing.attempts += 1;
+  });
+}
+
+function buildContext(
+  options: StageWorkerOptions,
+  record: MigrationRecord,
+  job: Job<StagePayload>,
+  now: () => Date,
+): StageContext {
+  const deadline = Date.parse(record.deadline_at);
+  const log = options.logger.child({
+    migrationId: record.migration_id,
+    stage: options.handler.stage,
+    namespace: record.request.pod_namespace,
+    pod: record.request.pod_name,
+    attempt: job.attemptsMade + 1,
+  });
+
+  return {
+    record,
+    store: options.store,
+    log,
+    attempt: job.attemptsMade + 1,
+    now,
+    remainingMs: () => Math.max(0, deadline - now().getTime()),
+  };
+}
+
+function checkDeadline(handler: StageHandler, context: StageContext): void {
+  if (handler.honoursDeadline && context.remainingMs() === 0) {
+    throw new DeadlineExceededError(context.record.request.timeout);
+  }
+}
+
+async function handleFailure(
+  options: StageWorkerOptions,
+  context: StageContext,
+  error: unknown,
+  job: Job<StagePayload>,
+): Promise<StageOutcome> {
+  const { handler, store, metrics } = options;
+  const attempts = job.opts.attempts ?? STAGE_ATTEMPTS;
+  const final = isPermanent(error) || job.attemptsMade + 1 >= attempts;
+  const message = error instanceof Error ? error.message : String(error);
+
+  if (!final) {
+    context.log.warn({ err: error }, 'stage attempt failed, will retry');
+    await store.update(context.record.migration_id, (r) => {
+      r.stages[handler.stage].last_error = message;
+    });
+    throw error;
+  }
+
+  context.log.error({ err: error }, 'stage failed, rolling back');
+  const rolledBack = await rollback(handler, context);
+  await store.update(context.record.migration_id, (r) => {
+    markFailed(r, handler.stage, error, rolledBack, context.now());
+  });
+  metrics.countFinished('failed');
+  return 'failed';
+}
+
+async function rollback(handler: StageHandler, context: StageContext): Promise<boolean> {
+  if (!handler.rollback) return true;
+
+  try {
+    const undone = await handler.rollback(context);
+    context.log.info({ undone }, 'rollback finished');
+    return true;
+  } catch (err) {
+    context.log.error({ err }, 'rollback failed');
+    return false;
+  }
+}
+
+function markFailed(
+  record: MigrationRecord,
+  stage: Stage,
+  error: unknown,
+  rolledBack: boolean,
+  now: Date,
+): void {
+  const code = error instanceof OrchestratorError ? error.code : 'internal-error';
+  const message = error instanceof Error ? error.message : String(error);
+
+  record.status = 'failed';
+  record.message = `migration failed in the ${stage} stage: ${message}`;
+  record.error = { code, message, stage, rolled_back: rolledBack };
+  record.stages[stage].last_error = message;
+  record.finished_at = now.toISOString();
+  record.duration_ms = now.getTime() - Date.parse(record.created_at);
+}

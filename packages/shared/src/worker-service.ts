@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+import { baseConfigSchema, loadConfig, portSchema, type BaseConfig } from './config.ts';
+import { createKubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetricsRegistry, createStageMetrics } from './metrics.ts';
+import { MigrationStore } from './migration-store.ts';
+import { startOpsServer } from './ops-server.ts';
+import { closeRedis, createRedis } from './redis.ts';
+import { StageQueues } from './stage-queues.ts';
+import { createStageWorker, type StageHandler } from './stage-worker.ts';
+
+export const workerConfigSchema = baseConfigSchema.extend({
+  /** Stage jobs one worker process handles at once. Default 4. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /** Address of the worker's /metrics, /health and /ready. Default all interfaces. */
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Port of that server; 0 picks a free one. Default 9464. */
+  METRICS_PORT: portSchema.default(9464),
+  /** How long a stopping worker waits for its current jobs, in ms. Default 30000. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+});
+
+export type WorkerConfig = z.output<typeof workerConfigSchema>;
+
+export interface WorkerServiceOptions {
+  service: string;
+  config: WorkerConfig;
+  kube: KubeClients;
+  logger: Logger;
+  handler: StageHandler;
+}
+
+export interface RunningWorker {
+  metricsUrl: string;
+  /** Stops taking jobs, waits (bounded) for the current ones, closes every connection. */
+  close(): Promise<void>;
+}
+
+/** The composition root shared by the three stage workers. */
+export async function startWorkerService(options: WorkerServiceOptions): Promise<RunningWorker> {
+  const { service, config, logger } = options;
+
+  const workerRedis = createRedis(config.REDIS_URL, 'worker', `${service}:worker`);
+  const queueRedis = createRedis(config.REDIS_URL, 'worker', `${service}:queues`);
+  const storeRedis = createRedis(config.REDIS_URL, 'worker', `${service}:store`);
+  const store = new MigrationStore(storeRedis, config.ASO_KEY_PREFIX);
+  const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX);
+
+  const registry = createMetricsRegistry(service);
+  const worker = createStageWorker({
+    handler: options.handler,
+    connection: workerRedis,
+    prefix: config.ASO_KEY_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    store,
+    queues,
+    metrics: createStageMetrics(registry),
+    logger,
+  });
+  const ops = await startOpsServer(
+    registry,
+    async () => {
+      await storeRedis.ping();
+      return worker.isRunning();
+    },
+    config.METRICS_HOST,
+    config.METRICS_PORT,
+  );
+
+  void worker.run();
+  await worker.waitUntilReady();
+  logger.info({ queue: worker.name, metrics: ops.url }, 'worker started');
+
+  return {
+    metricsUrl: ops.url,
+    async close() {
+      await closeWithin(worker.close(), config.SHUTDOWN_TIMEOUT_MS, () => worker.close(true));
+      await Promise.all([queues.close(), ops.close()]);
+      await Promise.all([workerRedis, queueRedis, storeRedis].map(closeRedis));
+      logger.info('worker stopped');
+    },
+  };
+}
+
+/**
+ * Entry point of a worker process: configuration from the environment, then the
+ * service, then a clean stop on SIGTERM or SIGINT. A job cut short by a forced
+ * stop is not lost: its lock expires and another worker takes it up again.
+ */
+export async function runWorkerMain(
+  service: string,
+  makeHandler: (kube: KubeClients, env: NodeJS.ProcessEnv) => StageHandler,
+): Promise<void> {
+  const config = loadConfig(workerConfigSchema);
+  const logger = createLogger(service, config.LOG_LEVEL);
+  const kube = createKubeClients(loadKubeConfig(config.ASO_KUBECONFIG));
+
+  const running = await startWorkerService({
+    service,
+    config,
+    kube,
+    logger,
+    handler: makeHandler(kube, process.env),
+  });
+  stopOnSignals(logger, () => running.close());
+}
+
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function closeWithin(
+  closing: Promise<void>,
+  timeoutMs: number,
+  force: () => Promise<void>,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('timeout');
+    }, timeoutMs);
+  });
+
+  const outcome = await Promise.race([closing.then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') await force();
+}
+
+export type { BaseConfig };

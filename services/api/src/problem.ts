@@ -1,0 +1,60 @@
+import type { Context } from 'hono';
+
+import { OrchestratorError, ValidationError, type FieldError } from '@aso/shared';
+
+/** An RFC 9457 problem document, the one error shape of the HTTP API. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: string;
+  request_id: string;
+  errors?: FieldError[];
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function problemFor(c: Context, error: unknown): Problem {
+  if (error instanceof OrchestratorError) {
+    return buildProblem(c, error.status, error.code, error.message, fieldsOf(error));
+  }
+  return buildProblem(c, 500, 'internal-error', 'an unexpected error occurred; see the server log');
+}
+
+export function buildProblem(
+  c: Context,
+  status: number,
+  code: string,
+  detail: string,
+  errors?: FieldError[],
+): Problem {
+  return {
+    type: `urn:aso:problem:${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    instance: c.req.path,
+    code,
+    request_id: c.get('requestId'),
+    ...(errors ? { errors } : {}),
+  };
+}
+
+export function problemResponse(c: Context, problem: Problem): Response {
+  return c.body(JSON.stringify(problem), problem.status as 400, {
+    'content-type': 'application/problem+json',
+  });
+}
+
+function fieldsOf(error: OrchestratorError): FieldError[] | undefined {
+  return error instanceof ValidationError ? error.fields : undefined;
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+
+import {
+  migrationRequestSchema,
+  newMigrationRecord,
+  QueueUnavailableError,
+  ValidationError,
+  type MigrationRecord,
+} from '@aso/shared';
+
+import type { ApiDeps, ApiEnv } from '../deps.ts';
+import { computeKpis } from '../kpis.ts';
+import { validate } from '../validation.ts';
+
+const MAX_LIST_LIMIT = 500;
+
+const listQuerySchema = z.object({
+  limit: z.coerce
+    .number({ error: 'limit must be a number' })
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .max(MAX_LIST_LIMIT, `limit must be at most ${MAX_LIST_LIMIT}`)
+    .default(50),
+});
+
+const idSchema = z.uuid({ error: 'the migration id must be a UUID' });
+
+export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const routes = new Hono<ApiEnv>();
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? randomUUID;
+
+  routes.post('/migrations', async function submitMigration(c) {
+    const request = validate(migrationRequestSchema, await readJsonBody(c), 'request body');
+    const record = newMigrationRecord(newId(), request, now());
+
+    await enqueue(deps, record);
+    c.get('log').info(
+      { migrationId: record.migration_id, namespace: request.pod_namespace, pod: request.pod_name },
+      'migration accepted',
+    );
+
+    const location = `/api/v1/migrations/${record.migration_id}`;
+    return c.json({ ...record, location }, 202, { Location: location });
+  });
+
+  routes.get('/migrations', async function listMigrations(c) {
+    const { limit } = validate(listQuerySchema, c.req.query(), 'query');
+    const items = await deps.store.list(limit);
+    return c.json({ items, count: items.length, limit });
+  });
+
+  routes.get('/migrations/:id', async function getMigration(c) {
+    const id = validate(idSchema, c.req.param('id'), 'id');
+    return c.json(await deps.store.require(id));
+  });
+
+  routes.get('/metrics', async function migrationKpis(c) {
+    return c.json(computeKpis(await deps.store.stats()));
+  });
+
+  return routes;
+}
+
+async function readJsonBody(c: Context<ApiEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError('the request body must be a JSON object', [
+      { field: 'body', message: 'the request body is not valid JSON' },
+    ]);
+  }
+}
+
+/**
+ * Durable hand-off: the record is written first, then the capture job. If the job
+ * cannot be queued the record is withdrawn, so no migration exists that nothing
+ * will ever work on; the caller gets a 503 and may retry.
+ */
+async function enqueue(deps: ApiDeps, record: MigrationRecord): Promise<void> {
+  try {
+    await deps.store.create(record);
+  } catch (error) {
+    throw new QueueUnavailableError('the migration store (Redis) cannot be reached; retry later', {
+      cause: error,
+    });
+  }
+
+  try {
+    await deps.queues.enqueue('capture', record.migration_id);
+  } catch (error) {
+    await deps.store.discard(record.migration_id).catch(() => undefined);
+    throw new QueueUnavailableError('the migration queue (Redis) cannot be reached; retry later', {
+      cause: error,
+    });
+  }
+}

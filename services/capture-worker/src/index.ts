@@ -1,0 +1,2 @@
+export { createCaptureStage } from './capture-stage.ts';
+export { captureContainerStates } from './container-states.ts';

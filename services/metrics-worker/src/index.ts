@@ -1,0 +1,2 @@
+export { createMetricsStage } from './metrics-stage.ts';
+export { computeSavings } from './savings.ts';

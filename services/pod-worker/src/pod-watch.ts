@@ -1,0 +1,142 @@
+import type { V1Pod } from '@kubernetes/client-node';
+
+import { isNotFound, kubernetesError, type KubeClients } from '@aso/shared';
+
+/** What a judge makes of the pod's latest state (null: the pod is gone). */
+export type Verdict<T> = { done: T } | { fail: Error } | null;
+export type Judge<T> = (pod: V1Pod | null) => Verdict<T>;
+
+/**
+ * Server-side watch timeout. client-node aborts a watch after 30 s without data,
+ * so we ask the server to end it first and then resume from the last version.
+ */
+const WATCH_TIMEOUT_SECONDS = 25;
+
+/** Pause before reading again after the API server failed to answer. */
+const RETRY_DELAY_MS = 1_000;
+
+/**
+ * Follows one pod with a watch until the judge reaches a verdict or the time runs
+ * out. Each round reads the pod, then watches from its resourceVersion, so a
+ * watch that ends, expires (410 Gone) or loses the API server resumes without
+ * missing a change.
+ */
+export async function watchPodUntil<T>(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+  judge: Judge<T>,
+  timeoutMs: number,
+  onTimeout: () => Error,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+
+  while (Date.now() < deadline) {
+    const pod = await readPodOrNull(kube, namespace, name);
+    if (pod === undefined) {
+      await pause(Math.min(RETRY_DELAY_MS, deadline - Date.now()));
+      continue;
+    }
+
+    const verdict = judge(pod);
+    if (verdict) return settle(verdict);
+
+    const resourceVersion = pod?.metadata?.resourceVersion;
+    const watchStarted = Date.now();
+    const watched = await watchOnce(kube, namespace, name, resourceVersion, judge, deadline);
+    if (watched) return settle(watched);
+
+    // A watch refused at once must not turn into a busy loop of reads.
+    if (Date.now() - watchStarted < RETRY_DELAY_MS) {
+      await pause(Math.min(RETRY_DELAY_MS, deadline - Date.now()));
+    }
+  }
+  throw onTimeout();
+}
+
+function settle<T>(verdict: NonNullable<Verdict<T>>): T {
+  if ('fail' in verdict) throw verdict.fail;
+  return verdict.done;
+}
+
+/** The pod, null when it does not exist, undefined when the API server did not answer. */
+async function readPodOrNull(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+): Promise<V1Pod | null | undefined> {
+  try {
+    return await kube.core.readNamespacedPod({ name, namespace });
+  } catch (error) {
+    if (isNotFound(error)) return null;
+
+    const mapped = kubernetesError(error, `reading pod ${namespace}/${name}`);
+    if (mapped.permanent) throw mapped;
+    return undefined;
+  }
+}
+
+function watchOnce<T>(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+  resourceVersion: string | undefined,
+  judge: Judge<T>,
+  deadline: number,
+): Promise<Verdict<T>> {
+  const remainingSeconds = Math.ceil((deadline - Date.now()) / 1000);
+
+  return new Promise((resolve) => {
+    let controller: AbortController | undefined;
+    let finished = false;
+    const finish = (verdict: Verdict<T>) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      controller?.abort();
+      resolve(verdict);
+    };
+    const timer = setTimeout(
+      () => {
+        finish(null);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+
+    const onEvent = (type: string, object: unknown) => {
+      if (type === 'ERROR') {
+        finish(null); // Typically 410 Gone: read again and resume from a fresh version.
+        return;
+      }
+      if (type === 'BOOKMARK') return;
+      const verdict = judge(type === 'DELETED' ? null : (object as V1Pod));
+      if (verdict) finish(verdict);
+    };
+
+    kube.watch
+      .watch(
+        `/api/v1/namespaces/${namespace}/pods`,
+        {
+          fieldSelector: `metadata.name=${name}`,
+          resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: Math.min(WATCH_TIMEOUT_SECONDS, Math.max(1, remainingSeconds)),
+        },
+        onEvent,
+        () => {
+          finish(null);
+        },
+      )
+      .then((started) => {
+        controller = started;
+        if (finished) started.abort();
+      })
+      .catch(() => {
+        finish(null);
+      });
+  });
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
