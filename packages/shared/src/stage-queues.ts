@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
+import type { Logger } from './logger.ts';
 import type { Stage } from './migration.ts';
 import { QUEUE_NAMES, stageJobOptions, type StagePayloads } from './queues.ts';
 
@@ -8,9 +9,15 @@ import { QUEUE_NAMES, stageJobOptions, type StagePayloads } from './queues.ts';
 export class StageQueues {
   private readonly queues: Record<Stage, Queue<StagePayloads[Stage]>>;
 
-  constructor(connection: Redis, prefix: string) {
-    const open = (stage: Stage) =>
-      new Queue<StagePayloads[Stage]>(QUEUE_NAMES[stage], { connection, prefix });
+  constructor(connection: Redis, prefix: string, logger?: Logger) {
+    const open = (stage: Stage) => {
+      const queue = new Queue<StagePayloads[Stage]>(QUEUE_NAMES[stage], { connection, prefix });
+      // BullMQ prints connection errors of a queue without an error listener.
+      queue.on('error', (err) => {
+        logger?.warn({ err, queue: queue.name }, 'queue connection error');
+      });
+      return queue;
+    };
     this.queues = { capture: open('capture'), pod: open('pod'), metrics: open('metrics') };
   }
 

@@ -41,11 +41,11 @@ export interface RunningWorker {
 export async function startWorkerService(options: WorkerServiceOptions): Promise<RunningWorker> {
   const { service, config, logger } = options;
 
-  const workerRedis = createRedis(config.REDIS_URL, 'worker', `${service}:worker`);
-  const queueRedis = createRedis(config.REDIS_URL, 'worker', `${service}:queues`);
-  const storeRedis = createRedis(config.REDIS_URL, 'worker', `${service}:store`);
+  const workerRedis = createRedis(config.REDIS_URL, 'worker', `${service}:worker`, logger);
+  const queueRedis = createRedis(config.REDIS_URL, 'worker', `${service}:queues`, logger);
+  const storeRedis = createRedis(config.REDIS_URL, 'worker', `${service}:store`, logger);
   const store = new MigrationStore(storeRedis, config.ASO_KEY_PREFIX);
-  const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX);
+  const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
 
   const registry = createMetricsRegistry(service);
   const worker = createStageWorker({

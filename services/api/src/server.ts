@@ -38,9 +38,9 @@ export async function startApi(
   kube: KubeClients,
   logger: Logger,
 ): Promise<RunningApi> {
-  const storeRedis = createRedis(config.REDIS_URL, 'producer', 'api:store');
-  const queueRedis = createRedis(config.REDIS_URL, 'producer', 'api:queues');
-  const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX);
+  const storeRedis = createRedis(config.REDIS_URL, 'producer', 'api:store', logger);
+  const queueRedis = createRedis(config.REDIS_URL, 'producer', 'api:queues', logger);
+  const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
   const version = kube.kubeConfig.makeApiClient(VersionApi);
 
   const app = createApp({

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
+import { MigrationNotFoundError } from './errors.ts';
+import { newMigrationRecord, type MigrationRecord } from './migration.ts';
+import { MigrationStore } from './migration-store.ts';
+
+const request = {
+  pod_name: 'tf-train-0',
+  pod_namespace: 'default',
+  source_node: 'worker-1',
+  target_node: 'worker-2',
+  preserve_pv: true,
+  timeout: 600,
+};
+
+let redis: TestRedis;
+let store: MigrationStore;
+
+beforeEach(() => {
+  redis = testRedis();
+  store = new MigrationStore(redis.redis.duplicate(), redis.prefix);
+});
+
+afterEach(async () => {
+  await redis.cleanup();
+});
+
+function record(createdAt: Date): MigrationRecord {
+  return newMigrationRecord(randomUUID(), request, createdAt);
+}
+
+describe('migration store', () => {
+  it('keeps records and lists the newest first', async () => {
+    const older = record(new Date('2026-01-01T00:00:00Z'));
+    const newer = record(new Date('2026-01-02T00:00:00Z'));
+    await store.create(older);
+    await store.create(newer);
+
+    expect(await store.get(older.migration_id)).toEqual(older);
+    expect((await store.list(10)).map((r) => r.migration_id)).toEqual([
+      newer.migration_id,
+      older.migration_id,
+    ]);
+    expect((await store.list(1)).map((r) => r.migration_id)).toEqual([newer.migration_id]);
+  });
+
+  it('reports an unknown id', async () => {
+    const id = randomUUID();
+    expect(await store.get(id)).toBeNull();
+    await expect(store.require(id)).rejects.toBeInstanceOf(MigrationNotFoundError);
+    await expect(store.update(id, () => undefined)).rejects.toBeInstanceOf(MigrationNotFoundError);
+  });
+
+  it('applies concurrent updates without losing any', async () => {
+    const created = record(new Date());
+    await store.create(created);
+    const other = new MigrationStore(redis.redis.duplicate(), redis.prefix);
+
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? store : other).update(created.migration_id, (r) => {
+          r.details.warnings.push(`w${i}`);
+        }),
+      ),
+    );
+
+    const updated = await store.require(created.migration_id);
+    expect(updated.details.warnings).toHaveLength(20);
+  });
+
+  it('books the outcome once, in the transaction that finishes the migration', async () => {
+    const created = record(new Date('2026-01-01T00:00:00Z'));
+    await store.create(created);
+
+    const finish = (r: MigrationRecord) => {
+      r.status = 'completed';
+      r.duration_ms = 4200;
+      r.details.savings = {
+        requested: { cpu_millicores: 500, memory_bytes: 1024, cpu_percent: 31, memory_percent: 19 },
+        measured: { status: 'unmeasured', reason: 'no sample' },
+      };
+    };
+    await store.update(created.migration_id, finish);
+    await store.update(created.migration_id, finish);
+
+    const stats = await store.stats();
+    expect(stats).toMatchObject({ total: 1, completed: 1, failed: 0, durations_ms: [4200] });
+    expect(stats.savings).toMatchObject({ requested_count: 1, requested_cpu_millicores: 500 });
+    expect(stats.savings['measured_count']).toBeUndefined();
+  });
+
+  it('leaves a record unchanged when the mutation throws', async () => {
+    const created = record(new Date());
+    await store.create(created);
+
+    await expect(
+      store.update(created.migration_id, () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await store.get(created.migration_id)).toEqual(created);
+  });
+
+  it('withdraws a record whose job was never queued', async () => {
+    const created = record(new Date());
+    await store.create(created);
+    await store.discard(created.migration_id);
+
+    expect(await store.get(created.migration_id)).toBeNull();
+    expect(await store.list(10)).toEqual([]);
+    expect((await store.stats()).total).toBe(0);
+  });
+});

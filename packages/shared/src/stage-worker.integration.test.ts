@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Worker } from 'bullmq';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
+import { NothingToMigrateError } from './errors.ts';
+import { createLogger } from './logger.ts';
+import { createStageMetrics } from './metrics.ts';
+import { newMigrationRecord, type MigrationRecord } from './migration.ts';
+import { MigrationStore } from './migration-store.ts';
+import type { StagePayload } from './queues.ts';
+import { createRedis } from './redis.ts';
+import { StageQueues } from './stage-queues.ts';
+import { createStageWorker, type StageHandler } from './stage-worker.ts';
+
+const request = {
+  pod_name: 'tf-train-0',
+  pod_namespace: 'default',
+  source_node: 'worker-1',
+  target_node: 'worker-2',
+  preserve_pv: false,
+  timeout: 600,
+};
+
+let redis: TestRedis;
+let store: MigrationStore;
+let queues: StageQueues;
+let registry: Registry;
+const workers: Worker<StagePayload>[] = [];
+
+beforeEach(() => {
+  redis = testRedis();
+  store = new MigrationStore(createRedis(redis.url, 'worker', 'test:store'), redis.prefix);
+  queues = new StageQueues(createRedis(redis.url, 'worker', 'test:queues'), redis.prefix);
+  registry = new Registry();
+});
+
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.close()));
+  await queues.close();
+  await redis.cleanup();
+});
+
+function startWorker(handler: StageHandler): Worker<StagePayload> {
+  const worker = createStageWorker({
+    handler,
+    connection: createRedis(redis.url, 'worker', 'test:worker'),
+    prefix: redis.prefix,
+    concurrency: 1,
+    store,
+    queues,
+    metrics: createStageMetrics(registry),
+    logger: createLogger('stage-test', 'silent'),
+  });
+  workers.push(worker);
+  void worker.run();
+  return worker;
+}
+
+async function submit(createdAt = new Date()): Promise<MigrationRecord> {
+  const record = newMigrationRecord(randomUUID(), request, createdAt);
+  await store.create(record);
+  await queues.enqueue('capture', record.migration_id);
+  return record;
+}
+
+function settled(worker: Worker<StagePayload>): Promise<'completed' | 'failed'> {
+  return new Promise((resolve) => {
+    worker.once('completed', () => {
+      resolve('completed');
+    });
+    worker.on('failed', (job) => {
+      // A failure that will be retried leaves the job unfinished.
+      if (job?.finishedOn) resolve('failed');
+    });
+  });
+}
+
+describe('stage worker', () => {
+  it('runs the handler, records the stage and hands the migration on', async () => {
+    const worker = startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      run: async (context) => {
+        await context.store.update(context.record.migration_id, (r) => {
+          r.details.source_pod_uid = 'uid-1';
+        });
+        return { next: { stage: 'pod' } };
+      },
+    });
+    const done = settled(worker);
+    const record = await submit();
+
+    expect(await done).toBe('completed');
+    const after = await store.require(record.migration_id);
+    expect(after).toMatchObject({
+      status: 'running',
+      stage: 'capture',
+      details: { source_pod_uid: 'uid-1' },
+    });
+    expect(after.stages.capture.attempts).toBe(1);
+    expect(after.stages.capture.finished_at).not.toBeNull();
+    expect(await queues.queue('pod').getJobState(record.migration_id)).toBe('waiting');
+  });
+
+  it('retries a transient failure', async () => {
+    let calls = 0;
+    const worker = startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      run: () => {
+        calls += 1;
+        if (calls === 1) return Promise.reject(new Error('connection reset'));
+        return Promise.resolve({});
+      },
+    });
+    const done = settled(worker);
+    const record = await submit();
+
+    expect(await done).toBe('completed');
+    const after = await store.require(record.migration_id);
+    expect(calls).toBe(2);
+    expect(after.stages.capture).toMatchObject({ attempts: 2, last_error: null });
+  });
+
+  it('fails a permanent error at once, after rolling back', async () => {
+    const rollbacks: string[] = [];
+    const worker = startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      run: () => Promise.reject(new NothingToMigrateError('default/tf-train-0')),
+      rollback: (context) => {
+        rollbacks.push(context.record.migration_id);
+        return Promise.resolve(['nothing']);
+      },
+    });
+    const done = settled(worker);
+    const record = await submit();
+
+    expect(await done).toBe('failed');
+    const after = await store.require(record.migration_id);
+    expect(rollbacks).toEqual([record.migration_id]);
+    expect(after).toMatchObject({
+      status: 'failed',
+      error: { code: 'nothing-to-migrate', stage: 'capture', rolled_back: true },
+    });
+    expect(after.stages.capture.attempts).toBe(1);
+    expect((await store.stats()).failed).toBe(1);
+    expect(await registry.getSingleMetricAsString('aso_migrations_finished_total')).toMatch(
+      /result="failed"} 1/,
+    );
+  });
+
+  it('fails a migration whose deadline has passed without running the stage', async () => {
+    let ran = false;
+    const worker = startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      run: () => {
+        ran = true;
+        return Promise.resolve({});
+      },
+    });
+    const done = settled(worker);
+    const record = await submit(new Date(Date.now() - 3_600_000));
+
+    expect(await done).toBe('failed');
+    expect(ran).toBe(false);
+    expect((await store.require(record.migration_id)).error?.code).toBe('deadline-exceeded');
+  });
+});

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import {
+  createLogger,
+  createMetricsRegistry,
+  createRedis,
+  MigrationStore,
+  StageQueues,
+  type MigrationRecord,
+} from '@aso/shared';
+
+import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
+import { createApp } from './app.ts';
+
+const valid = {
+  pod_name: 'tf-train-0',
+  source_node: 'worker-1',
+  target_node: 'worker-2',
+  preserve_pv: true,
+};
+
+let redis: TestRedis;
+let queues: StageQueues;
+let app: ReturnType<typeof createApp>;
+
+beforeEach(() => {
+  redis = testRedis();
+  queues = new StageQueues(createRedis(redis.url, 'producer', 'test:queues'), redis.prefix);
+  app = createApp({
+    store: new MigrationStore(createRedis(redis.url, 'producer', 'test:store'), redis.prefix),
+    queues,
+    logger: createLogger('api-test', 'silent'),
+    registry: createMetricsRegistry('api-test'),
+    checks: { redis: () => Promise.resolve() },
+  });
+});
+
+afterEach(async () => {
+  await queues.close();
+  await redis.cleanup();
+});
+
+function post(body: unknown) {
+  return app.request('/api/v1/migrations', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+describe('POST /api/v1/migrations', () => {
+  it('accepts a valid request once it is queued', async () => {
+    const response = await post(valid);
+    const body = (await response.json()) as MigrationRecord & { location: string };
+
+    expect(response.status).toBe(202);
+    expect(response.headers.get('location')).toBe(`/api/v1/migrations/${body.migration_id}`);
+    expect(body).toMatchObject({
+      status: 'pending',
+      request: { ...valid, pod_namespace: 'default', timeout: 600 },
+    });
+
+    const job = await queues.queue('capture').getJob(body.migration_id);
+    expect(job?.data).toEqual({ migrationId: body.migration_id });
+  });
+
+  it('answers a problem document naming each invalid field', async () => {
+    const response = await post({
+      ...valid,
+      pod_name: 'Not_Valid',
+      timeout: 99999,
+      target_node: 'worker-1',
+    });
+    const problem = (await response.json()) as { code: string; errors: { field: string }[] };
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(problem.code).toBe('invalid-request');
+    expect(problem.errors.map((e) => e.field).sort()).toEqual([
+      'pod_name',
+      'target_node',
+      'timeout',
+    ]);
+  });
+
+  it.each([
+    ['malformed JSON', '{"pod_name":', 'body'],
+    ['a JSON array', '[]', 'request body'],
+    ['an empty body', '', 'body'],
+  ])('refuses %s', async (_what, body, field) => {
+    const response = await post(body);
+    const problem = (await response.json()) as { errors: { field: string }[]; request_id: string };
+
+    expect(response.status).toBe(400);
+    expect(problem.errors[0]?.field).toBe(field);
+    expect(problem.request_id).toBe(response.headers.get('x-request-id'));
+  });
+
+  it('answers 503 and keeps no record when Redis cannot be reached', async () => {
+    const unreachable = 'redis://127.0.0.1:1';
+    const store = new MigrationStore(
+      createRedis(unreachable, 'producer', 'test:down'),
+      redis.prefix,
+    );
+    const downQueues = new StageQueues(
+      createRedis(unreachable, 'producer', 'test:down'),
+      redis.prefix,
+    );
+    const down = createApp({
+      store,
+      queues: downQueues,
+      logger: createLogger('api-test', 'silent'),
+      registry: createMetricsRegistry('api-test'),
+      checks: {},
+    });
+
+    const response = await down.request('/api/v1/migrations', {
+      method: 'POST',
+      body: JSON.stringify(valid),
+    });
+    const problem = (await response.json()) as { code: string };
+    await downQueues.close();
+
+    expect(response.status).toBe(503);
+    expect(problem.code).toBe('queue-unavailable');
+  });
+});
+
+describe('GET /api/v1/migrations', () => {
+  it('returns a migration by id, and a problem for an unknown or malformed id', async () => {
+    const created = (await (await post(valid)).json()) as MigrationRecord;
+
+    const found = await app.request(`/api/v1/migrations/${created.migration_id}`);
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as MigrationRecord).migration_id).toBe(created.migration_id);
+
+    const unknown = await app.request(`/api/v1/migrations/${randomUUID()}`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { code: string }).code).toBe('migration-not-found');
+
+    const malformed = await app.request('/api/v1/migrations/not-an-id');
+    expect(malformed.status).toBe(400);
+  });
+
+  it('lists newest first, within the limit', async () => {
+    const first = (await (await post(valid)).json()) as MigrationRecord;
+    const second = (await (await post({ ...valid, pod_name: 'other' })).json()) as MigrationRecord;
+
+    const list = (await (await app.request('/api/v1/migrations?limit=1')).json()) as {
+      items: MigrationRecord[];
+    };
+    expect(list.items.map((r) => r.migration_id)).toEqual([second.migration_id]);
+
+    const all = (await (await app.request('/api/v1/migrations')).json()) as {
+      items: MigrationRecord[];
+    };
+    expect(all.items.map((r) => r.migration_id)).toEqual([second.migration_id, first.migration_id]);
+
+    expect((await app.request('/api/v1/migrations?limit=0')).status).toBe(400);
+  });
+
+  it('reports KPIs', async () => {
+    await post(valid);
+    const kpis = (await (await app.request('/api/v1/metrics')).json()) as {
+      total: number;
+      in_flight: number;
+    };
+    expect(kpis).toMatchObject({ total: 1, in_flight: 1, succeeded: 0, failed: 0 });
+  });
+});
+
+describe('operations', () => {
+  it('answers health, readiness, Prometheus metrics and unknown routes', async () => {
+    expect(await (await app.request('/health')).json()).toEqual({ status: 'ok' });
+    expect((await app.request('/ready')).status).toBe(200);
+    expect(await (await app.request('/metrics')).text()).toMatch(/process_cpu_user_seconds_total/);
+
+    const missing = await app.request('/nowhere');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
