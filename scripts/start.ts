@@ -1,0 +1,213 @@
+/**
+ * `npm start`: the whole system on this machine. Starts the local Kubernetes
+ * control plane (or uses the cluster named with --kubeconfig), checks Redis, then
+ * runs the API and one of each stage worker as child processes. Ctrl-C stops all.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { Redis } from 'ioredis';
+
+import { startLocalCluster, type LocalCluster } from '@aso/local-cluster';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN_DIR = join(ROOT, '.local', 'bin');
+const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kube-scheduler', 'kube-controller-manager'];
+
+/** The stabilisation delay for local runs, shorter than the production default. */
+const LOCAL_STABILISATION_DELAY_MS = '15000';
+
+const SERVICES = [
+  { name: 'api', entry: 'services/api/src/main.ts' },
+  { name: 'capture-worker', entry: 'services/capture-worker/src/main.ts' },
+  { name: 'pod-worker', entry: 'services/pod-worker/src/main.ts' },
+  { name: 'metrics-worker', entry: 'services/metrics-worker/src/main.ts' },
+] as const;
+
+interface Options {
+  kubeconfig: string | undefined;
+  stateDir: string;
+  redisUrl: string;
+  port: string;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log('usage: npm start [-- --kubeconfig PATH]\n');
+    console.log('Without --kubeconfig (or ASO_KUBECONFIG) a local control plane is started.');
+    process.exit(0);
+  }
+
+  return {
+    kubeconfig: values.kubeconfig ?? process.env['ASO_KUBECONFIG'],
+    stateDir: resolve(process.env['ASO_STATE_DIR'] ?? join(ROOT, '.local')),
+    redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    port: process.env['PORT'] ?? '8080',
+  };
+}
+
+async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch {
+    fail(
+      `no Redis answers at ${url}. Start one (redis-server --port 6379 --save "") ` +
+        'or point REDIS_URL at yours.',
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function checkPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const server = createServer();
+  await new Promise<void>((done) => {
+    server.once('error', () => {
+      fail(`port ${port} is already in use; stop what uses it or set PORT to another port.`);
+    });
+    server.listen(port, '127.0.0.1', () => {
+      server.close(() => {
+        done();
+      });
+    });
+  });
+}
+
+function ensureControlPlaneBinaries(): void {
+  if (REQUIRED_BINARIES.every((name) => existsSync(join(BIN_DIR, name)))) return;
+
+  console.log(
+    'The local control plane is not built yet; building it now (about 12 minutes the first time).',
+  );
+  const build = spawnSync('bash', [join(ROOT, 'controlplane', 'build.sh')], { stdio: 'inherit' });
+  if (build.status !== 0)
+    fail('building the control plane failed; see the output above (it needs Go).');
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) =>
+    server.close(() => {
+      done();
+    }),
+  );
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+async function startServices(options: Options, kubeconfigPath: string): Promise<ChildProcess[]> {
+  const children: ChildProcess[] = [];
+  for (const service of SERVICES) {
+    const env = {
+      ...process.env,
+      ASO_KUBECONFIG: kubeconfigPath,
+      REDIS_URL: options.redisUrl,
+      HOST: '127.0.0.1',
+      PORT: options.port,
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: String(await freePort()),
+      ASO_STABILISATION_DELAY_MS:
+        process.env['ASO_STABILISATION_DELAY_MS'] ?? LOCAL_STABILISATION_DELAY_MS,
+    };
+    const child = spawn(process.execPath, [join(ROOT, service.entry)], { env, stdio: 'inherit' });
+    children.push(child);
+  }
+  return children;
+}
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  await checkRedis(options.redisUrl);
+  await checkPortFree(Number(options.port));
+
+  let cluster: LocalCluster | undefined;
+  let kubeconfigPath = options.kubeconfig;
+  if (!kubeconfigPath) {
+    ensureControlPlaneBinaries();
+    mkdirSync(options.stateDir, { recursive: true });
+    console.log('Starting the local Kubernetes control plane...');
+    cluster = await startLocalCluster({
+      binDir: BIN_DIR,
+      kubeconfigPath: join(options.stateDir, 'kubeconfig'),
+    });
+    kubeconfigPath = cluster.kubeconfigPath;
+  }
+
+  const children = await startServices(options, kubeconfigPath);
+  const stop = stopper(children, cluster);
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  for (const child of children) {
+    child.on('exit', (code) => {
+      void stop(code === 0 ? 0 : 1);
+    });
+  }
+
+  printWelcome(options, kubeconfigPath, cluster !== undefined);
+}
+
+function stopper(children: ChildProcess[], cluster: LocalCluster | undefined) {
+  let stopping = false;
+
+  return async function stopEverything(exitCode: number): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping...');
+
+    await Promise.all(children.map((child) => stopChild(child)));
+    await cluster?.stop();
+    process.exit(exitCode);
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+
+  return new Promise((done) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 35_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function printWelcome(options: Options, kubeconfigPath: string, local: boolean): void {
+  const api = `http://127.0.0.1:${options.port}`;
+  console.log('');
+  console.log('AI Storage Orchestrator is running.');
+  console.log(`  API:        ${api}/api/v1/migrations`);
+  console.log(`  Readiness:  ${api}/ready`);
+  console.log(`  Kubeconfig: ${kubeconfigPath}${local ? ' (local control plane)' : ''}`);
+  if (local)
+    console.log(
+      `  kubectl:    ${join(BIN_DIR, 'kubectl')} --kubeconfig ${kubeconfigPath} get nodes`,
+    );
+  console.log('Press Ctrl-C to stop.');
+  console.log('');
+}
+
+await main();

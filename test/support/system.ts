@@ -1,0 +1,82 @@
+import {
+  createKubeClients,
+  createLogger,
+  loadKubeConfig,
+  startWorkerService,
+  type RunningWorker,
+} from '@aso/shared';
+import { apiConfigSchema, startApi, type RunningApi } from '@aso/api';
+import { createCaptureStage } from '@aso/capture-worker';
+import { createMetricsStage } from '@aso/metrics-worker';
+import { createPodStage } from '@aso/pod-worker';
+
+import { TEST_REDIS_URL } from './redis.ts';
+
+export interface SystemOptions {
+  kubeconfigPath: string;
+  /** Redis key prefix of this test file: its queues and records are its own. */
+  prefix: string;
+  stabilisationDelayMs?: number;
+}
+
+export interface RunningSystem {
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The API and one of each stage worker, in this process, wired exactly as their
+ * main modules wire them, against the real Redis and the local control plane.
+ */
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const logger = createLogger('e2e', process.env['TEST_LOG_LEVEL'] ?? 'silent');
+  const kube = createKubeClients(loadKubeConfig(options.kubeconfigPath));
+  const base = {
+    REDIS_URL: TEST_REDIS_URL,
+    ASO_KEY_PREFIX: options.prefix,
+    ASO_KUBECONFIG: options.kubeconfigPath,
+    LOG_LEVEL: 'silent' as const,
+  };
+  const workerConfig = {
+    ...base,
+    WORKER_CONCURRENCY: 2,
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: 0,
+    SHUTDOWN_TIMEOUT_MS: 5_000,
+  };
+
+  const api: RunningApi = await startApi(
+    apiConfigSchema.parse({ ...base, PORT: '0' }),
+    kube,
+    logger,
+  );
+  const handlers = [
+    createCaptureStage(kube),
+    createPodStage(kube, {
+      checkpoint: { size: '1Gi', storageClass: undefined },
+      stabilisationDelayMs: options.stabilisationDelayMs ?? 3_000,
+      removalSlackMs: 30_000,
+    }),
+    createMetricsStage(kube),
+  ];
+  const workers: RunningWorker[] = [];
+  for (const handler of handlers) {
+    workers.push(
+      await startWorkerService({
+        service: `${handler.stage}-worker`,
+        config: workerConfig,
+        kube,
+        logger: logger.child({ stage: handler.stage }),
+        handler,
+      }),
+    );
+  }
+
+  return {
+    apiUrl: api.url,
+    async stop() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await api.close();
+    },
+  };
+}
