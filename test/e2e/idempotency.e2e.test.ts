@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  createKubeClients,
+  createLogger,
+  createRedis,
+  MigrationStore,
+  newMigrationRecord,
+  type KubeClients,
+  type StageContext,
+  type StageHandler,
+} from '@aso/shared';
+import { createCaptureStage } from '@aso/capture-worker';
+import { createPodStage } from '@aso/pod-worker';
+
+import { testRedis, type TestRedis } from '../support/redis.ts';
+import {
+  createTestNamespace,
+  eventually,
+  loadTestKubeConfig,
+  type TestNamespace,
+} from '../setup/kube.ts';
+
+let redis: TestRedis;
+let store: MigrationStore;
+let namespace: TestNamespace;
+let kube: KubeClients;
+let core: CoreV1Api;
+
+beforeAll(async () => {
+  const kubeConfig = loadTestKubeConfig();
+  kube = createKubeClients(kubeConfig);
+  core = kubeConfig.makeApiClient(CoreV1Api);
+  redis = testRedis();
+  store = new MigrationStore(createRedis(redis.url, 'worker', 'test:store'), redis.prefix);
+  namespace = await createTestNamespace(kubeConfig, 'idempotent');
+});
+
+afterAll(async () => {
+  await namespace.delete();
+  await redis.cleanup();
+});
+
+function context(
+  migrationId: string,
+  record: Awaited<ReturnType<MigrationStore['require']>>,
+): StageContext {
+  return {
+    record,
+    store,
+    log: createLogger('idempotency-test', 'silent'),
+    attempt: 1,
+    now: () => new Date(),
+    remainingMs: () => Math.max(0, Date.parse(record.deadline_at) - Date.now()),
+  };
+}
+
+async function runStage(handler: StageHandler, migrationId: string) {
+  return handler.run(context(migrationId, await store.require(migrationId)));
+}
+
+async function runningPod(name: string): Promise<V1Pod> {
+  await core.createNamespacedPod({
+    namespace: namespace.name,
+    body: {
+      metadata: { name, labels: { app: name } },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': 'worker-1' },
+        containers: [
+          {
+            name: 'app',
+            image: 'nginx:1.27',
+            resources: { requests: { cpu: '100m', memory: '64Mi' } },
+          },
+        ],
+      },
+    },
+  });
+  return eventually(
+    async () => {
+      const pod = await core.readNamespacedPod({ name, namespace: namespace.name });
+      return pod.status?.phase === 'Running' ? pod : undefined;
+    },
+    { what: `pod ${name} to run`, timeoutMs: 30_000 },
+  );
+}
+
+describe('a pod stage that runs twice', () => {
+  it('creates one new pod and one claim, whether the runs overlap or follow each other', async () => {
+    const name = `twice-${randomUUID().slice(0, 6)}`;
+    await runningPod(name);
+    const record = newMigrationRecord(
+      randomUUID(),
+      {
+        pod_name: name,
+        pod_namespace: namespace.name,
+        source_node: 'worker-1',
+        target_node: 'worker-3',
+        preserve_pv: true,
+        timeout: 120,
+      },
+      new Date(),
+    );
+    await store.create(record);
+    await runStage(createCaptureStage(kube), record.migration_id);
+
+    const podStage = createPodStage(kube, {
+      checkpoint: { size: '1Gi', storageClass: undefined },
+      stabilisationDelayMs: 0,
+      removalSlackMs: 30_000,
+    });
+    // Two workers on the same job at once, as after a stalled lock, then a late retry.
+    const overlapping = await Promise.all([
+      runStage(podStage, record.migration_id),
+      runStage(podStage, record.migration_id),
+    ]);
+    const retried = await runStage(podStage, record.migration_id);
+
+    for (const result of [...overlapping, retried]) expect(result.next?.stage).toBe('metrics');
+    const pods = await core.listNamespacedPod({
+      namespace: namespace.name,
+      labelSelector: `aso.dev/migration-id=${record.migration_id}`,
+    });
+    expect(pods.items.map((p) => p.spec?.nodeName)).toEqual(['worker-3']);
+    const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: namespace.name });
+    expect(claims.items.map((c) => c.metadata?.name)).toEqual([`${name}-checkpoint`]);
+
+    const after = await store.require(record.migration_id);
+    expect(after.progress).toEqual({
+      claim_created: true,
+      new_pod_created: true,
+      original_removed: true,
+    });
+    await expect(core.readNamespacedPod({ name, namespace: namespace.name })).rejects.toMatchObject(
+      { code: 404 },
+    );
+  });
+
+  it('reuses the checkpoint claim when the pod moves again, and its rollback leaves the claim alone', async () => {
+    const name = `again-${randomUUID().slice(0, 6)}`;
+    await runningPod(name);
+    const podStage = createPodStage(kube, {
+      checkpoint: { size: '1Gi', storageClass: undefined },
+      stabilisationDelayMs: 0,
+      removalSlackMs: 30_000,
+    });
+
+    const first = newMigrationRecord(
+      randomUUID(),
+      {
+        pod_name: name,
+        pod_namespace: namespace.name,
+        source_node: 'worker-1',
+        target_node: 'worker-2',
+        preserve_pv: true,
+        timeout: 120,
+      },
+      new Date(),
+    );
+    await store.create(first);
+    await runStage(createCaptureStage(kube), first.migration_id);
+    await runStage(podStage, first.migration_id);
+    const moved = (await store.require(first.migration_id)).details.new_pod_name ?? '';
+
+    const second = newMigrationRecord(
+      randomUUID(),
+      {
+        pod_name: moved,
+        pod_namespace: namespace.name,
+        source_node: 'worker-2',
+        target_node: 'worker-1',
+        preserve_pv: true,
+        timeout: 120,
+      },
+      new Date(),
+    );
+    await store.create(second);
+    await runStage(createCaptureStage(kube), second.migration_id);
+    const secondRecord = await store.require(second.migration_id);
+    const undone = await podStage.rollback?.(context(second.migration_id, secondRecord));
+
+    expect(undone).toEqual([]);
+    const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: namespace.name });
+    expect(
+      claims.items.filter(
+        (c) => c.metadata?.name === `${name}-checkpoint` && !c.metadata.deletionTimestamp,
+      ),
+    ).toHaveLength(1);
+
+    await runStage(podStage, second.migration_id);
+    const final = await store.require(second.migration_id);
+    expect(final.details.pv_claim_name).toBe(`${name}-checkpoint`);
+    expect(final.progress.claim_created).toBe(false);
+    expect(final.details.new_pod_name?.startsWith(`${name}-m`)).toBe(true);
+    expect(final.details.new_pod_name?.length).toBe(name.length + 8);
+  });
+});

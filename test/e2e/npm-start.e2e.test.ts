@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { testRedis } from '../support/redis.ts';
+import { eventually } from '../setup/kube.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => {
+    server.close(() => {
+      done();
+    });
+  });
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => {
+      done(false);
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((done) => child.once('exit', (code) => done(code)));
+}
+
+const redis = testRedis();
+const stateDir = mkdtempSync(join(tmpdir(), 'aso-npm-start-'));
+
+afterAll(async () => {
+  await redis.cleanup();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('starts the control plane, the API and the workers, and stops them all on Ctrl-C', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/start.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        ASO_STATE_DIR: stateDir,
+        ASO_KEY_PREFIX: redis.prefix,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+    await eventually(
+      () => Promise.resolve(output.includes('AI Storage Orchestrator is running.')),
+      {
+        what: 'npm start to report that it runs',
+        timeoutMs: 120_000,
+      },
+    );
+    expect(output).toContain(`http://127.0.0.1:${port}/api/v1/migrations`);
+    expect(output).toContain(join(stateDir, 'kubeconfig'));
+
+    const ready = await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/ready`);
+        return response.status === 200 ? ((await response.json()) as unknown) : undefined;
+      },
+      { what: 'the API to be ready', timeoutMs: 30_000 },
+    );
+    expect(ready).toMatchObject({ status: 'ready' });
+
+    const kubeconfig = readFileSync(join(stateDir, 'kubeconfig'), 'utf8');
+    const apiserver = /server: (https:\/\/127\.0\.0\.1:\d+)/.exec(kubeconfig)?.[1] ?? '';
+    expect(apiserver).not.toBe('');
+
+    child.kill('SIGINT');
+    expect(await exited(child)).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    // The control plane went with it: nothing listens on the apiserver's port any more.
+    await expect(portAnswers(Number(new URL(apiserver).port))).resolves.toBe(false);
+  });
+
+  it('refuses to start with a clear message when the API port is taken', async () => {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const address = server.address();
+    const port = address !== null && typeof address !== 'string' ? address.port : 0;
+
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/start.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), ASO_STATE_DIR: stateDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+    expect(await exited(child)).toBe(1);
+    expect(output).toContain(`port ${port} is already in use`);
+    server.close();
+  });
+
+  it('refuses to start with a clear message when no Redis answers', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/start.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', ASO_STATE_DIR: stateDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+    expect(await exited(child)).toBe(1);
+    expect(output).toContain('no Redis answers at redis://127.0.0.1:1');
+  });
+});
