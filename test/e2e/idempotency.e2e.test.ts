@@ -10,6 +10,7 @@ import {
   MigrationStore,
   newMigrationRecord,
   type KubeClients,
+  type MigrationRecord,
   type StageContext,
   type StageHandler,
 } from '@aso/shared';
@@ -44,10 +45,7 @@ afterAll(async () => {
   await redis.cleanup();
 });
 
-function context(
-  migrationId: string,
-  record: Awaited<ReturnType<MigrationStore['require']>>,
-): StageContext {
+function context(record: MigrationRecord): StageContext {
   return {
     record,
     store,
@@ -59,7 +57,7 @@ function context(
 }
 
 async function runStage(handler: StageHandler, migrationId: string) {
-  return handler.run(context(migrationId, await store.require(migrationId)));
+  return handler.run(context(await store.require(migrationId)));
 }
 
 async function runningPod(name: string): Promise<V1Pod> {
@@ -88,47 +86,57 @@ async function runningPod(name: string): Promise<V1Pod> {
   );
 }
 
+/** A migration of `podName` that has been through the capture stage. */
+async function capturedMigration(podName: string, source: string, target: string): Promise<string> {
+  const record = newMigrationRecord(
+    randomUUID(),
+    {
+      pod_name: podName,
+      pod_namespace: namespace.name,
+      source_node: source,
+      target_node: target,
+      preserve_pv: true,
+      timeout: 120,
+    },
+    new Date(),
+  );
+  await store.create(record);
+  await runStage(createCaptureStage(kube), record.migration_id);
+  return record.migration_id;
+}
+
+function podStage(): StageHandler {
+  return createPodStage(kube, {
+    checkpoint: { size: '1Gi', storageClass: undefined },
+    stabilisationDelayMs: 0,
+    removalSlackMs: 30_000,
+  });
+}
+
 describe('a pod stage that runs twice', () => {
   it('creates one new pod and one claim, whether the runs overlap or follow each other', async () => {
     const name = `twice-${randomUUID().slice(0, 6)}`;
     await runningPod(name);
-    const record = newMigrationRecord(
-      randomUUID(),
-      {
-        pod_name: name,
-        pod_namespace: namespace.name,
-        source_node: 'worker-1',
-        target_node: 'worker-3',
-        preserve_pv: true,
-        timeout: 120,
-      },
-      new Date(),
-    );
-    await store.create(record);
-    await runStage(createCaptureStage(kube), record.migration_id);
+    const migrationId = await capturedMigration(name, 'worker-1', 'worker-3');
+    const stage = podStage();
 
-    const podStage = createPodStage(kube, {
-      checkpoint: { size: '1Gi', storageClass: undefined },
-      stabilisationDelayMs: 0,
-      removalSlackMs: 30_000,
-    });
     // Two workers on the same job at once, as after a stalled lock, then a late retry.
     const overlapping = await Promise.all([
-      runStage(podStage, record.migration_id),
-      runStage(podStage, record.migration_id),
+      runStage(stage, migrationId),
+      runStage(stage, migrationId),
     ]);
-    const retried = await runStage(podStage, record.migration_id);
+    const retried = await runStage(stage, migrationId);
 
     for (const result of [...overlapping, retried]) expect(result.next?.stage).toBe('metrics');
     const pods = await core.listNamespacedPod({
       namespace: namespace.name,
-      labelSelector: `aso.dev/migration-id=${record.migration_id}`,
+      labelSelector: `aso.dev/migration-id=${migrationId}`,
     });
     expect(pods.items.map((p) => p.spec?.nodeName)).toEqual(['worker-3']);
     const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: namespace.name });
     expect(claims.items.map((c) => c.metadata?.name)).toEqual([`${name}-checkpoint`]);
 
-    const after = await store.require(record.migration_id);
+    const after = await store.require(migrationId);
     expect(after.progress).toEqual({
       claim_created: true,
       new_pod_created: true,
@@ -142,56 +150,24 @@ describe('a pod stage that runs twice', () => {
   it('reuses the checkpoint claim when the pod moves again, and its rollback leaves the claim alone', async () => {
     const name = `again-${randomUUID().slice(0, 6)}`;
     await runningPod(name);
-    const podStage = createPodStage(kube, {
-      checkpoint: { size: '1Gi', storageClass: undefined },
-      stabilisationDelayMs: 0,
-      removalSlackMs: 30_000,
-    });
+    const stage = podStage();
 
-    const first = newMigrationRecord(
-      randomUUID(),
-      {
-        pod_name: name,
-        pod_namespace: namespace.name,
-        source_node: 'worker-1',
-        target_node: 'worker-2',
-        preserve_pv: true,
-        timeout: 120,
-      },
-      new Date(),
-    );
-    await store.create(first);
-    await runStage(createCaptureStage(kube), first.migration_id);
-    await runStage(podStage, first.migration_id);
-    const moved = (await store.require(first.migration_id)).details.new_pod_name ?? '';
+    const first = await capturedMigration(name, 'worker-1', 'worker-2');
+    await runStage(stage, first);
+    const moved = (await store.require(first)).details.new_pod_name ?? '';
 
-    const second = newMigrationRecord(
-      randomUUID(),
-      {
-        pod_name: moved,
-        pod_namespace: namespace.name,
-        source_node: 'worker-2',
-        target_node: 'worker-1',
-        preserve_pv: true,
-        timeout: 120,
-      },
-      new Date(),
-    );
-    await store.create(second);
-    await runStage(createCaptureStage(kube), second.migration_id);
-    const secondRecord = await store.require(second.migration_id);
-    const undone = await podStage.rollback?.(context(second.migration_id, secondRecord));
+    const second = await capturedMigration(moved, 'worker-2', 'worker-1');
+    const undone = await stage.rollback?.(context(await store.require(second)));
 
     expect(undone).toEqual([]);
     const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: namespace.name });
-    expect(
-      claims.items.filter(
-        (c) => c.metadata?.name === `${name}-checkpoint` && !c.metadata.deletionTimestamp,
-      ),
-    ).toHaveLength(1);
+    const live = claims.items.filter(
+      (c) => c.metadata?.name === `${name}-checkpoint` && !c.metadata.deletionTimestamp,
+    );
+    expect(live).toHaveLength(1);
 
-    await runStage(podStage, second.migration_id);
-    const final = await store.require(second.migration_id);
+    await runStage(stage, second);
+    const final = await store.require(second);
     expect(final.details.pv_claim_name).toBe(`${name}-checkpoint`);
     expect(final.progress.claim_created).toBe(false);
     expect(final.details.new_pod_name?.startsWith(`${name}-m`)).toBe(true);

@@ -81,6 +81,29 @@ async function createPod(manifest: V1Pod): Promise<V1Pod> {
   return core.createNamespacedPod({ namespace: namespace.name, body });
 }
 
+/** A one-container pod placed on `node` by the scheduler; resolves once it is bound. */
+async function scheduledPod(
+  prefix: string,
+  node: string,
+  annotations: Record<string, string> = {},
+): Promise<V1Pod> {
+  const name = `${prefix}-${randomUUID().slice(0, 6)}`;
+  await createPod({
+    metadata: { name, annotations },
+    spec: {
+      nodeSelector: { 'kubernetes.io/hostname': node },
+      containers: [{ name: 'app', image: 'nginx:1.27' }],
+    },
+  });
+  return eventually(
+    async () => {
+      const pod = await readPodOrNull(name);
+      return pod?.spec?.nodeName ? pod : undefined;
+    },
+    { timeoutMs: 30_000, what: `pod ${name} to be scheduled` },
+  );
+}
+
 async function readPodOrNull(name: string): Promise<V1Pod | null> {
   try {
     return await core.readNamespacedPod({ name, namespace: namespace.name });
@@ -199,18 +222,8 @@ describe('migrating the sample training pod', () => {
 
 describe('migrations that cannot happen', () => {
   it('fails a pod that is not on the source node and leaves it running', async () => {
-    const name = `elsewhere-${randomUUID().slice(0, 6)}`;
-    await createPod({
-      metadata: { name },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'worker-3' },
-        containers: [{ name: 'app', image: 'nginx:1.27' }],
-      },
-    });
-    await eventually(async () => ((await readPodOrNull(name))?.spec?.nodeName ? true : undefined), {
-      timeoutMs: 30_000,
-      what: `pod ${name} to be scheduled`,
-    });
+    const pod = await scheduledPod('elsewhere', 'worker-3');
+    const name = pod.metadata?.name ?? '';
 
     const accepted = await submit({
       pod_name: name,
@@ -237,18 +250,8 @@ describe('migrations that cannot happen', () => {
   });
 
   it('fails a target node that does not exist, leaving the pod untouched', async () => {
-    const name = `stay-${randomUUID().slice(0, 6)}`;
-    await createPod({
-      metadata: { name },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'worker-1' },
-        containers: [{ name: 'app', image: 'nginx:1.27' }],
-      },
-    });
-    await eventually(async () => ((await readPodOrNull(name))?.spec?.nodeName ? true : undefined), {
-      timeoutMs: 30_000,
-      what: `pod ${name} to be scheduled`,
-    });
+    const pod = await scheduledPod('stay', 'worker-1');
+    const name = pod.metadata?.name ?? '';
 
     const accepted = await submit({
       pod_name: name,
@@ -262,20 +265,12 @@ describe('migrations that cannot happen', () => {
   });
 
   it('rolls back when the new pod never becomes Ready, and the original keeps running', async () => {
-    const name = `stuck-${randomUUID().slice(0, 6)}`;
     // The simulator keeps this container waiting on every node, as a kubelet would
     // for an image that cannot be pulled anywhere.
-    const original = await createPod({
-      metadata: { name, annotations: { 'sim.aso.dev/waiting': 'app=ImagePullBackOff' } },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'worker-1' },
-        containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
-      },
+    const original = await scheduledPod('stuck', 'worker-1', {
+      'sim.aso.dev/waiting': 'app=ImagePullBackOff',
     });
-    await eventually(async () => ((await readPodOrNull(name))?.spec?.nodeName ? true : undefined), {
-      timeoutMs: 30_000,
-      what: `pod ${name} to be scheduled`,
-    });
+    const name = original.metadata?.name ?? '';
 
     const accepted = await submit({
       pod_name: name,

@@ -39,7 +39,11 @@ function portAnswers(port: number): Promise<boolean> {
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((done) => child.once('exit', (code) => done(code)));
+  return new Promise((done) => {
+    child.once('exit', (code) => {
+      done(code);
+    });
+  });
 }
 
 const redis = testRedis();
@@ -65,8 +69,8 @@ describe('npm start', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
     await eventually(
       () => Promise.resolve(output.includes('AI Storage Orchestrator is running.')),
@@ -81,7 +85,7 @@ describe('npm start', () => {
     const ready = await eventually(
       async () => {
         const response = await fetch(`http://127.0.0.1:${port}/ready`);
-        return response.status === 200 ? ((await response.json()) as unknown) : undefined;
+        return response.status === 200 ? await response.json() : undefined;
       },
       { what: 'the API to be ready', timeoutMs: 30_000 },
     );
@@ -110,7 +114,7 @@ describe('npm start', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
     expect(await exited(child)).toBe(1);
     expect(output).toContain(`port ${port} is already in use`);
@@ -124,7 +128,7 @@ describe('npm start', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
     expect(await exited(child)).toBe(1);
     expect(output).toContain('no Redis answers at redis://127.0.0.1:1');
