@@ -167,3 +167,81 @@ export class NewPodNameConflictError extends OrchestratorError {
     super(`a pod named ${namespace}/${name} already exists and was not created by this migration`);
   }
 }
+
+export class TargetNodeNotReadyError extends OrchestratorError {
+  readonly code = 'target-node-not-ready';
+  readonly status = 422;
+
+  constructor(node: string, detail: string) {
+    super(
+      `target_node ${node} is not Ready (${detail}); ` +
+        'pick another target or wait until the node reports Ready',
+    );
+  }
+}
+
+export class TargetNodeCordonedError extends OrchestratorError {
+  readonly code = 'target-node-cordoned';
+  readonly status = 422;
+
+  constructor(node: string) {
+    super(
+      `target_node ${node} is cordoned (spec.unschedulable) and takes no new pods; ` +
+        'pick another target or uncordon it first',
+    );
+  }
+}
+
+export class TargetTaintNotToleratedError extends OrchestratorError {
+  readonly code = 'target-taint-not-tolerated';
+  readonly status = 422;
+
+  constructor(pod: string, node: string, taint: string) {
+    super(
+      `target_node ${node} has the taint ${taint}, which pod ${pod} does not tolerate; ` +
+        'pick another target, remove the taint, or add a matching toleration to the workload',
+    );
+  }
+}
+
+export class InsufficientCapacityError extends OrchestratorError {
+  readonly code = 'insufficient-capacity';
+  readonly status = 422;
+
+  /** @param shortfalls one entry per resource that does not fit, e.g. "cpu: requested 2, free 500m". */
+  constructor(pod: string, node: string, shortfalls: string[]) {
+    super(
+      `pod ${pod} does not fit on target_node ${node} (${shortfalls.join('; ')}); ` +
+        'pick a target with more free allocatable resources or free some up first',
+    );
+  }
+}
+
+export class VolumeCannotFollowError extends OrchestratorError {
+  readonly code = 'volume-cannot-follow';
+  readonly status = 422;
+
+  constructor(pod: string, volume: string, node: string, why: string) {
+    super(
+      `volume ${volume} of pod ${pod} cannot follow it to target_node ${node}: ${why}; ` +
+        'pick a target that can reach the volume, or move the data to storage every node can reach',
+    );
+  }
+}
+
+export class UnsupportedControllerError extends OrchestratorError {
+  readonly code = 'unsupported-controller';
+  readonly status = 422;
+
+  constructor(pod: string, kind: string, name: string, why: string) {
+    super(
+      `pod ${pod} is managed by ${kind} ${name}, which migration does not support: ${why}; ` +
+        'move it through its controller instead (for example with a node affinity on the workload)',
+    );
+  }
+}
+
+export class DisruptionBudgetBlockedError extends OrchestratorError {
+  readonly code = 'disruption-budget-blocked';
+  readonly status = 409;
+}

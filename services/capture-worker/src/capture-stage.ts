@@ -17,7 +17,7 @@ import {
   type StageHandler,
 } from '@aso/shared';
 
-import { captureContainerStates } from './container-states.ts';
+import { captureContainerStates } from '@aso/shared';
 
 /**
  * The capture stage: reads the pod as it runs now, checks that the move makes

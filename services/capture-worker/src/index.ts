@@ -1,2 +1,1 @@
 export { createCaptureStage } from './capture-stage.ts';
-export { captureContainerStates } from './container-states.ts';

@@ -1,6 +1,6 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 
-import type { ContainerRunState, ContainerState } from '@aso/shared';
+import type { ContainerRunState, ContainerState } from '../migration.ts';
 
 /**
  * Classifies each app container of a pod from what the kubelet last reported,
