@@ -96,6 +96,8 @@ async function capturedMigration(podName: string, source: string, target: string
       source_node: source,
       target_node: target,
       preserve_pv: true,
+      dry_run: false,
+      force: false,
       timeout: 120,
     },
     new Date(),

@@ -24,3 +24,4 @@ export * from './preflight/target-node.ts';
 export * from './preflight/volumes.ts';
 export * from './pod-events.ts';
 export * from './preflight/container-states.ts';
+export * from './preflight/read-plan.ts';

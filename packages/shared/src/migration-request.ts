@@ -37,6 +37,10 @@ export const migrationRequestSchema = z
       source_node: subdomainName('source_node'),
       target_node: subdomainName('target_node'),
       preserve_pv: z.boolean({ error: 'preserve_pv must be true or false' }).default(false),
+      /** Plan only: answer with the plan and create nothing. */
+      dry_run: z.boolean({ error: 'dry_run must be true or false' }).default(false),
+      /** Delete the original instead of evicting it, so PodDisruptionBudgets are bypassed. */
+      force: z.boolean({ error: 'force must be true or false' }).default(false),
       timeout: z
         .int({ error: 'timeout must be a whole number of seconds' })
         .min(MIN_TIMEOUT_SECONDS, `timeout must be at least ${MIN_TIMEOUT_SECONDS} seconds`)

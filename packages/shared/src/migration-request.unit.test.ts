@@ -16,6 +16,8 @@ describe('migration request', () => {
       ...valid,
       pod_namespace: 'default',
       preserve_pv: false,
+      dry_run: false,
+      force: false,
       timeout: 600,
     });
   });

@@ -13,6 +13,8 @@ const request = {
   source_node: 'worker-1',
   target_node: 'worker-2',
   preserve_pv: true,
+  dry_run: false,
+  force: false,
   timeout: 600,
 };
 

@@ -1,4 +1,7 @@
+import type { V1Pod } from '@kubernetes/client-node';
+
 import type { MigrationRequest } from './migration-request.ts';
+import type { MigrationPlan } from './preflight/plan.ts';
 
 export type MigrationStatus = 'pending' | 'running' | 'completed' | 'failed';
 
@@ -73,9 +76,37 @@ export interface MigrationProgress {
   claim_created: boolean;
   new_pod_created: boolean;
   original_removed: boolean;
+  /** Break-before-make rollback: the original was created again on the source node. */
+  original_recreated: boolean;
 }
 
+/**
+ * How the switch happens. make-before-break: the new pod is Ready before the original
+ * goes. break-before-make: a ReadWriteOnce claim must be released first, so the
+ * original goes first. replicaset-handoff: the new pod joins the ReplicaSet, which
+ * then removes the original itself.
+ */
+export type SwitchStrategy = 'make-before-break' | 'break-before-make' | 'replicaset-handoff';
+
+/** How the original left: evicted (budgets respected), deleted (force), or by its ReplicaSet. */
+export type RemovalMethod = 'evicted' | 'deleted' | 'replicaset';
+
 export interface MigrationDetails {
+  /** The pre-flight plan the capture stage made; the dry run returns the same. */
+  plan: MigrationPlan | null;
+  strategy: SwitchStrategy | null;
+  removal: RemovalMethod | null;
+  /**
+   * Time the workload had no Ready pod, from the original's removal to the new pod's
+   * readiness; 0 when the new pod was Ready first. Null until the switch happened.
+   */
+  downtime_ms: number | null;
+  /**
+   * The original as captured, without server-owned fields: what a break-before-make
+   * rollback creates again on the source node.
+   */
+  original_manifest: V1Pod | null;
+  original_recreated_at: string | null;
   source_pod_uid: string | null;
   restart_policy: string | null;
   container_states: ContainerState[];
@@ -142,6 +173,12 @@ export function newMigrationRecord(
     duration_ms: null,
     stages: { capture: emptyStageTiming(), pod: emptyStageTiming(), metrics: emptyStageTiming() },
     details: {
+      plan: null,
+      strategy: null,
+      removal: null,
+      downtime_ms: null,
+      original_manifest: null,
+      original_recreated_at: null,
       source_pod_uid: null,
       restart_policy: null,
       container_states: [],
@@ -157,7 +194,12 @@ export function newMigrationRecord(
       savings: null,
       warnings: [],
     },
-    progress: { claim_created: false, new_pod_created: false, original_removed: false },
+    progress: {
+      claim_created: false,
+      new_pod_created: false,
+      original_removed: false,
+      original_recreated: false,
+    },
     error: null,
   };
 }

@@ -21,6 +21,8 @@ const request = {
   source_node: 'worker-1',
   target_node: 'worker-2',
   preserve_pv: false,
+  dry_run: false,
+  force: false,
   timeout: 600,
 };
 

@@ -1,28 +1,23 @@
 import type { V1Pod } from '@kubernetes/client-node';
 
 import {
-  ControllerOwnedPodError,
-  isNotFound,
-  kubernetesError,
-  NodeNotFoundError,
-  NothingToMigrateError,
-  PodNotFoundError,
-  PodNotOnSourceNodeError,
-  PodTerminatingError,
+  captureContainerStates,
+  planMigration,
   readPodUsage,
+  recordPodEvent,
   sumRequests,
   type KubeClients,
-  type MigrationRequest,
+  type MigrationPlan,
   type StageContext,
   type StageHandler,
+  type SwitchStrategy,
 } from '@aso/shared';
 
-import { captureContainerStates } from '@aso/shared';
-
 /**
- * The capture stage: reads the pod as it runs now, checks that the move makes
- * sense, and records each container's state with the requested and measured
- * resources, so that later stages work from one consistent snapshot.
+ * The capture stage: reads the pod as it runs now, runs the pre-flight again on
+ * that state (the gateway's check may be minutes old), and records each
+ * container's state, the plan and the requested and measured resources, so that
+ * later stages work from one consistent snapshot.
  */
 export function createCaptureStage(kube: KubeClients): StageHandler {
   return {
@@ -30,36 +25,32 @@ export function createCaptureStage(kube: KubeClients): StageHandler {
     honoursDeadline: true,
 
     async run(context: StageContext) {
-      const request = context.record.request;
-      const pod = await readPod(kube, request);
-
-      checkMovable(pod, request);
-      await checkTargetNode(kube, request.target_node);
-
+      const { request } = context.record;
+      const { pod, plan } = await planMigration(kube, request);
+      // The plan refuses a pod with nothing left to run, among its other checks.
       const containerStates = captureContainerStates(pod);
-      if (!containerStates.some((c) => c.should_migrate)) {
-        throw new NothingToMigrateError(podRef(request));
-      }
-      const measured = await readPodUsage(
-        kube.customObjects,
-        request.pod_namespace,
-        request.pod_name,
-      );
+      const measured = await readPodUsage(kube.customObjects, request.pod_namespace, request.pod_name);
 
       await context.store.update(context.record.migration_id, (record) => {
+        record.details.plan = plan;
+        record.details.strategy = switchStrategy(plan);
+        record.details.original_manifest = manifestOf(pod);
         record.details.source_pod_uid = pod.metadata?.uid ?? null;
         record.details.restart_policy = pod.spec?.restartPolicy ?? 'Always';
         record.details.container_states = containerStates;
+        record.details.warnings.push(...plan.warnings);
         record.details.original_resources = {
           requested: sumRequests(pod.spec?.containers ?? []),
           measured,
         };
       });
+      await recordPodEvent(kube.core, context.log, pod, {
+        type: 'Normal',
+        reason: 'MigrationPlanned',
+        message: `migration ${context.record.migration_id} to ${request.target_node} planned (${switchStrategy(plan)})`,
+      });
       context.log.info(
-        {
-          kept: containerStates.filter((c) => c.should_migrate).map((c) => c.name),
-          measured: measured.status,
-        },
+        { kept: plan.kept_containers, strategy: switchStrategy(plan), measured: measured.status },
         'pod captured',
       );
 
@@ -68,40 +59,23 @@ export function createCaptureStage(kube: KubeClients): StageHandler {
   };
 }
 
-async function readPod(kube: KubeClients, request: MigrationRequest): Promise<V1Pod> {
-  try {
-    return await kube.core.readNamespacedPod({
-      name: request.pod_name,
-      namespace: request.pod_namespace,
-    });
-  } catch (error) {
-    if (isNotFound(error)) throw new PodNotFoundError(request.pod_namespace, request.pod_name);
-    throw kubernetesError(error, `reading pod ${podRef(request)}`);
-  }
+export function switchStrategy(plan: MigrationPlan): SwitchStrategy {
+  if (plan.controller.kind === 'ReplicaSet') return 'replicaset-handoff';
+  return plan.volumes.strategy;
 }
 
-function checkMovable(pod: V1Pod, request: MigrationRequest): void {
-  if (pod.metadata?.deletionTimestamp) throw new PodTerminatingError(podRef(request));
-
-  if (pod.spec?.nodeName !== request.source_node) {
-    throw new PodNotOnSourceNodeError(podRef(request), request.source_node, pod.spec?.nodeName);
-  }
-
-  const controller = pod.metadata?.ownerReferences?.find((owner) => owner.controller);
-  if (controller) {
-    throw new ControllerOwnedPodError(podRef(request), controller.kind, controller.name);
-  }
-}
-
-async function checkTargetNode(kube: KubeClients, node: string): Promise<void> {
-  try {
-    await kube.core.readNode({ name: node });
-  } catch (error) {
-    if (isNotFound(error)) throw new NodeNotFoundError(node);
-    throw kubernetesError(error, `reading node ${node}`);
-  }
-}
-
-function podRef(request: MigrationRequest): string {
-  return `${request.pod_namespace}/${request.pod_name}`;
+/** The original without what the API server owns: enough to create it again. */
+function manifestOf(pod: V1Pod): V1Pod {
+  const metadata = pod.metadata ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: metadata.name ?? '',
+      namespace: metadata.namespace ?? 'default',
+      ...(metadata.labels ? { labels: metadata.labels } : {}),
+      ...(metadata.annotations ? { annotations: metadata.annotations } : {}),
+    },
+    ...(pod.spec ? { spec: pod.spec } : {}),
+  };
 }

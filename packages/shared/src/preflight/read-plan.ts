@@ -1,0 +1,113 @@
+import type {
+  V1Node,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+} from '@kubernetes/client-node';
+
+import { NodeNotFoundError, PodNotFoundError } from '../errors.ts';
+import { isNotFound, kubernetesError, type KubeClients } from '../kube.ts';
+import type { MigrationRequest } from '../migration-request.ts';
+import { captureContainerStates } from './container-states.ts';
+import { buildMigrationPlan, type MigrationPlan } from './plan.ts';
+
+export interface PlannedMigration {
+  pod: V1Pod;
+  plan: MigrationPlan;
+}
+
+/**
+ * Reads what the pre-flight needs from the cluster and builds the plan. The gateway
+ * runs it before queueing (and for a dry run), the capture stage again on the state
+ * the pod is in by then; both refuse with the same errors.
+ */
+export async function planMigration(
+  kube: KubeClients,
+  request: Pick<MigrationRequest, 'pod_name' | 'pod_namespace' | 'source_node' | 'target_node'>,
+): Promise<PlannedMigration> {
+  const pod = await readPod(kube, request.pod_namespace, request.pod_name);
+  const targetNode = await readNode(kube, request.target_node);
+
+  const [podsOnTarget, claims] = await Promise.all([
+    listPodsOn(kube, request.target_node),
+    readClaims(kube, pod),
+  ]);
+  const persistentVolumes = await readVolumes(kube, claims);
+
+  const plan = buildMigrationPlan({
+    pod,
+    sourceNode: request.source_node,
+    targetNode,
+    podsOnTarget,
+    claims,
+    persistentVolumes,
+    containerStates: captureContainerStates(pod),
+  });
+  return { pod, plan };
+}
+
+async function readPod(kube: KubeClients, namespace: string, name: string): Promise<V1Pod> {
+  try {
+    return await kube.core.readNamespacedPod({ name, namespace });
+  } catch (error) {
+    if (isNotFound(error)) throw new PodNotFoundError(namespace, name);
+    throw kubernetesError(error, `reading pod ${namespace}/${name}`);
+  }
+}
+
+async function readNode(kube: KubeClients, name: string): Promise<V1Node> {
+  try {
+    return await kube.core.readNode({ name });
+  } catch (error) {
+    if (isNotFound(error)) throw new NodeNotFoundError(name);
+    throw kubernetesError(error, `reading node ${name}`);
+  }
+}
+
+async function listPodsOn(kube: KubeClients, node: string): Promise<V1Pod[]> {
+  try {
+    const list = await kube.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` });
+    return list.items;
+  } catch (error) {
+    throw kubernetesError(error, `listing the pods on node ${node}`);
+  }
+}
+
+/** The claims the pod's volumes name; a missing one is left out, and the plan refuses it. */
+async function readClaims(kube: KubeClients, pod: V1Pod): Promise<V1PersistentVolumeClaim[]> {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const names = (pod.spec?.volumes ?? []).flatMap((v) =>
+    v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [],
+  );
+
+  const claims = await Promise.all(
+    names.map(async (name) => {
+      try {
+        return await kube.core.readNamespacedPersistentVolumeClaim({ name, namespace });
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw kubernetesError(error, `reading claim ${namespace}/${name}`);
+      }
+    }),
+  );
+  return claims.filter((claim) => claim !== null);
+}
+
+async function readVolumes(
+  kube: KubeClients,
+  claims: V1PersistentVolumeClaim[],
+): Promise<V1PersistentVolume[]> {
+  const names = claims.flatMap((c) => (c.spec?.volumeName ? [c.spec.volumeName] : []));
+
+  const volumes = await Promise.all(
+    names.map(async (name) => {
+      try {
+        return await kube.core.readPersistentVolume({ name });
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw kubernetesError(error, `reading volume ${name}`);
+      }
+    }),
+  );
+  return volumes.filter((volume) => volume !== null);
+}
