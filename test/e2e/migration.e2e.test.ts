@@ -63,6 +63,22 @@ async function submit(body: Record<string, unknown>): Promise<MigrationRecord> {
   return response.body as MigrationRecord;
 }
 
+interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+}
+
+/** Posts a migration the pre-flight must refuse; nothing may be queued for it. */
+async function refused(body: Record<string, unknown>): Promise<Problem> {
+  const response = await api('/api/v1/migrations', {
+    method: 'POST',
+    body: JSON.stringify({ pod_namespace: namespace.name, ...body }),
+  });
+  expect(response.headers.get('content-type')).toBe('application/problem+json');
+  return response.body as Problem;
+}
+
 /** Waits until the migration reaches an end, through the public API. */
 async function finished(id: string, timeoutMs = 90_000): Promise<MigrationRecord> {
   return eventually(
@@ -221,46 +237,42 @@ describe('migrating the sample training pod', () => {
 });
 
 describe('migrations that cannot happen', () => {
-  it('fails a pod that is not on the source node and leaves it running', async () => {
+  it('refuses a pod that is not on the source node at once, and leaves it running', async () => {
     const pod = await scheduledPod('elsewhere', 'worker-3');
     const name = pod.metadata?.name ?? '';
 
-    const accepted = await submit({
+    const problem = await refused({
       pod_name: name,
       source_node: 'worker-1',
       target_node: 'worker-2',
     });
-    const record = await finished(accepted.migration_id);
 
-    expect(record.status).toBe('failed');
-    expect(record.error).toMatchObject({ code: 'pod-not-on-source-node', stage: 'capture' });
-    expect(record.error?.message).toMatch(/runs on worker-3, not on source_node worker-1/);
+    expect(problem).toMatchObject({ status: 409, code: 'pod-not-on-source-node' });
+    expect(problem.detail).toMatch(/runs on worker-3, not on source_node worker-1/);
     expect((await readPodOrNull(name))?.metadata?.deletionTimestamp).toBeUndefined();
   });
 
-  it('fails a pod that does not exist', async () => {
-    const accepted = await submit({
+  it('refuses a pod that does not exist', async () => {
+    const problem = await refused({
       pod_name: 'no-such-pod',
       source_node: 'worker-1',
       target_node: 'worker-2',
     });
-    const record = await finished(accepted.migration_id);
 
-    expect(record.error).toMatchObject({ code: 'pod-not-found' });
+    expect(problem).toMatchObject({ status: 404, code: 'pod-not-found' });
   });
 
-  it('fails a target node that does not exist, leaving the pod untouched', async () => {
+  it('refuses a target node that does not exist, leaving the pod untouched', async () => {
     const pod = await scheduledPod('stay', 'worker-1');
     const name = pod.metadata?.name ?? '';
 
-    const accepted = await submit({
+    const problem = await refused({
       pod_name: name,
       source_node: 'worker-1',
       target_node: 'worker-9',
     });
-    const record = await finished(accepted.migration_id);
 
-    expect(record.error).toMatchObject({ code: 'target-node-not-found' });
+    expect(problem).toMatchObject({ status: 422, code: 'target-node-not-found' });
     expect((await readPodOrNull(name))?.metadata?.deletionTimestamp).toBeUndefined();
   });
 

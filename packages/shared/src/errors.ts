@@ -245,3 +245,17 @@ export class DisruptionBudgetBlockedError extends OrchestratorError {
   readonly code = 'disruption-budget-blocked';
   readonly status = 409;
 }
+
+export class MigrationInProgressError extends OrchestratorError {
+  readonly code = 'migration-in-progress';
+  readonly status = 409;
+  readonly migrationId: string;
+
+  constructor(pod: string, migrationId: string) {
+    super(
+      `pod ${pod} is already being migrated by migration ${migrationId}; ` +
+        'wait for it to finish before starting another',
+    );
+    this.migrationId = migrationId;
+  }
+}

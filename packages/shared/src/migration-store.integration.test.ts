@@ -30,14 +30,14 @@ afterEach(async () => {
   await redis.cleanup();
 });
 
-function record(createdAt: Date): MigrationRecord {
-  return newMigrationRecord(randomUUID(), request, createdAt);
+function record(createdAt: Date, podName = request.pod_name): MigrationRecord {
+  return newMigrationRecord(randomUUID(), { ...request, pod_name: podName }, createdAt);
 }
 
 describe('migration store', () => {
   it('keeps records and lists the newest first', async () => {
     const older = record(new Date('2026-01-01T00:00:00Z'));
-    const newer = record(new Date('2026-01-02T00:00:00Z'));
+    const newer = record(new Date('2026-01-02T00:00:00Z'), 'other-pod');
     await store.create(older);
     await store.create(newer);
 
@@ -109,10 +109,38 @@ describe('migration store', () => {
   it('withdraws a record whose job was never queued', async () => {
     const created = record(new Date());
     await store.create(created);
-    await store.discard(created.migration_id);
+    await store.discard(created);
 
     expect(await store.get(created.migration_id)).toBeNull();
     expect(await store.list(10)).toEqual([]);
     expect((await store.stats()).total).toBe(0);
+  });
+});
+
+describe('pod lock', () => {
+  it('allows one unfinished migration per pod, and frees the pod when it finishes', async () => {
+    const first = record(new Date());
+    await store.create(first);
+
+    const second = record(new Date());
+    await expect(store.create(second)).rejects.toMatchObject({
+      code: 'migration-in-progress',
+      migrationId: first.migration_id,
+    });
+    expect(await store.get(second.migration_id)).toBeNull();
+
+    await store.update(first.migration_id, (r) => {
+      r.status = 'failed';
+    });
+    await store.create(second);
+    expect((await store.require(second.migration_id)).status).toBe('pending');
+  });
+
+  it('frees the pod when a record is withdrawn', async () => {
+    const first = record(new Date());
+    await store.create(first);
+    await store.discard(first);
+
+    await expect(store.create(record(new Date()))).resolves.toBeUndefined();
   });
 });

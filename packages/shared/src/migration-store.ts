@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-import { MigrationNotFoundError } from './errors.ts';
+import { MigrationInProgressError, MigrationNotFoundError } from './errors.ts';
 import { isFinished, type MigrationRecord } from './migration.ts';
 
 /** How many finished durations the KPI percentiles rest on. */
@@ -37,18 +37,40 @@ export class MigrationStore {
     this.prefix = prefix;
   }
 
+  /**
+   * Stores a new migration and takes its pod's lock: one migration per pod at a
+   * time. Refuses with MigrationInProgressError while an unfinished one holds it.
+   */
   create(record: MigrationRecord): Promise<void> {
-    const created = Date.parse(record.created_at);
-
     return this.inTurn(async () => {
-      const results = await this.redis
-        .multi()
-        .set(this.recordKey(record.migration_id), JSON.stringify(record), 'NX')
-        .zadd(this.indexKey(), created, record.migration_id)
-        .hincrby(this.statsKey(), 'total', 1)
-        .exec();
-      throwOnTransactionError(results);
+      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+        if (await this.tryCreate(record)) return;
+      }
+      throw new Error(`the lock of pod ${podOf(record)} kept changing; gave up`);
     });
+  }
+
+  private async tryCreate(record: MigrationRecord): Promise<boolean> {
+    const lock = this.podLockKey(record);
+    await this.redis.watch(lock);
+
+    const holder = await this.redis.get(lock);
+    const held = holder === null ? null : await this.get(holder);
+    if (held && !isFinished(held)) {
+      await this.redis.unwatch();
+      throw new MigrationInProgressError(podOf(record), held.migration_id);
+    }
+
+    const results = await this.redis
+      .multi()
+      .set(lock, record.migration_id)
+      .set(this.recordKey(record.migration_id), JSON.stringify(record), 'NX')
+      .zadd(this.indexKey(), Date.parse(record.created_at), record.migration_id)
+      .hincrby(this.statsKey(), 'total', 1)
+      .exec();
+    if (results === null) return false;
+    throwOnTransactionError(results);
+    return true;
   }
 
   async get(migrationId: string): Promise<MigrationRecord | null> {
@@ -72,10 +94,12 @@ export class MigrationStore {
   }
 
   /** Removes a record that was never handed to a queue (its enqueue failed). */
-  discard(migrationId: string): Promise<void> {
+  discard(record: MigrationRecord): Promise<void> {
+    const migrationId = record.migration_id;
     return this.inTurn(async () => {
       const results = await this.redis
         .multi()
+        .del(this.podLockKey(record))
         .del(this.recordKey(migrationId))
         .zrem(this.indexKey(), migrationId)
         .hincrby(this.statsKey(), 'total', -1)
@@ -148,6 +172,7 @@ export class MigrationStore {
 
   private bookOutcome(transaction: ReturnType<Redis['multi']>, record: MigrationRecord): void {
     const stats = this.statsKey();
+    transaction.del(this.podLockKey(record));
     transaction.hincrby(stats, record.status, 1);
     if (record.status !== 'completed') return;
 
@@ -173,6 +198,10 @@ export class MigrationStore {
     return result;
   }
 
+  private podLockKey(record: MigrationRecord): string {
+    return `${this.prefix}:pod-lock:${podOf(record)}`;
+  }
+
   private recordKey(migrationId: string): string {
     return `${this.prefix}:migration:${migrationId}`;
   }
@@ -188,6 +217,10 @@ export class MigrationStore {
   private durationsKey(): string {
     return `${this.prefix}:durations`;
   }
+}
+
+function podOf(record: MigrationRecord): string {
+  return `${record.request.pod_namespace}/${record.request.pod_name}`;
 }
 
 function throwOnTransactionError(results: [Error | null, unknown][] | null): void {

@@ -3,13 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import {
+  buildMigrationPlan,
+  captureContainerStates,
   createLogger,
+  PodNotFoundError,
   createMetricsRegistry,
   createRedis,
   MigrationStore,
   StageQueues,
   type MigrationRecord,
+  type MigrationRequest,
+  type PlannedMigration,
 } from '@aso/shared';
+import { node, pod } from '../../../packages/shared/src/preflight/test-fixtures.ts';
 
 import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { createApp } from './app.ts';
@@ -25,12 +31,36 @@ let redis: TestRedis;
 let queues: StageQueues;
 let app: ReturnType<typeof createApp>;
 
+/**
+ * The real plan builder over pods and nodes held in memory: the gateway's routes are
+ * tested here; planning against a cluster has its own end-to-end tests.
+ */
+function plannerOver(pods: string[]) {
+  return (request: MigrationRequest): Promise<PlannedMigration> => {
+    if (!pods.includes(request.pod_name)) {
+      return Promise.reject(new PodNotFoundError(request.pod_namespace, request.pod_name));
+    }
+    const found = pod(request.pod_name, { nodeName: request.source_node });
+    const plan = buildMigrationPlan({
+      pod: found,
+      sourceNode: request.source_node,
+      targetNode: node(request.target_node),
+      podsOnTarget: [],
+      claims: [],
+      persistentVolumes: [],
+      containerStates: captureContainerStates(found),
+    });
+    return Promise.resolve({ pod: found, plan });
+  };
+}
+
 beforeEach(() => {
   redis = testRedis();
   queues = new StageQueues(createRedis(redis.url, 'producer', 'test:queues'), redis.prefix);
   app = createApp({
     store: new MigrationStore(createRedis(redis.url, 'producer', 'test:store'), redis.prefix),
     queues,
+    planner: plannerOver(['tf-train-0', 'other']),
     logger: createLogger('api-test', 'silent'),
     registry: createMetricsRegistry('api-test'),
     checks: { redis: () => Promise.resolve() },
@@ -111,6 +141,7 @@ describe('POST /api/v1/migrations', () => {
     const down = createApp({
       store,
       queues: downQueues,
+      planner: plannerOver(['tf-train-0']),
       logger: createLogger('api-test', 'silent'),
       registry: createMetricsRegistry('api-test'),
       checks: {},
@@ -125,6 +156,47 @@ describe('POST /api/v1/migrations', () => {
 
     expect(response.status).toBe(503);
     expect(problem.code).toBe('queue-unavailable');
+  });
+});
+
+describe('pre-flight', () => {
+  it('answers a dry run with the plan and stores nothing', async () => {
+    const response = await post({ ...valid, dry_run: true });
+    const body = (await response.json()) as {
+      dry_run: boolean;
+      plan: { kept_containers: string[] };
+    };
+
+    expect(response.status).toBe(200);
+    expect(body.dry_run).toBe(true);
+    expect(body.plan.kept_containers).toEqual(['main']);
+    const list = (await (await app.request('/api/v1/migrations')).json()) as { items: unknown[] };
+    expect(list.items).toEqual([]);
+  });
+
+  it('refuses at once what the pre-flight refuses, and queues nothing', async () => {
+    const response = await post({ ...valid, pod_name: 'ghost' });
+    const problem = (await response.json()) as { code: string; detail: string };
+
+    expect(response.status).toBe(404);
+    expect(problem).toMatchObject({
+      code: 'pod-not-found',
+      detail: 'pod default/ghost does not exist',
+    });
+    expect(await queues.queue('capture').getJobCounts()).toMatchObject({ waiting: 0 });
+  });
+
+  it('refuses a second migration of a pod while the first is in progress, naming it', async () => {
+    const first = (await (await post(valid)).json()) as MigrationRecord;
+    const second = await post(valid);
+    const problem = (await second.json()) as { code: string; migration_id: string };
+
+    expect(second.status).toBe(409);
+    expect(problem).toMatchObject({
+      code: 'migration-in-progress',
+      migration_id: first.migration_id,
+    });
+    expect((await post({ ...valid, pod_name: 'other' })).status).toBe(202);
   });
 });
 

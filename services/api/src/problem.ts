@@ -1,6 +1,11 @@
 import type { Context } from 'hono';
 
-import { OrchestratorError, ValidationError, type FieldError } from '@aso/shared';
+import {
+  MigrationInProgressError,
+  OrchestratorError,
+  ValidationError,
+  type FieldError,
+} from '@aso/shared';
 
 /** An RFC 9457 problem document, the one error shape of the HTTP API. */
 export interface Problem {
@@ -12,18 +17,24 @@ export interface Problem {
   code: string;
   request_id: string;
   errors?: FieldError[];
+  /** The migration already in progress, on a 409 migration-in-progress. */
+  migration_id?: string;
 }
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   409: 'Conflict',
+  413: 'Content Too Large',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
 export function problemFor(c: Context, error: unknown): Problem {
+  if (error instanceof MigrationInProgressError) {
+    return { ...buildProblem(c, 409, error.code, error.message), migration_id: error.migrationId };
+  }
   if (error instanceof OrchestratorError) {
     return buildProblem(c, error.status, error.code, error.message, fieldsOf(error));
   }

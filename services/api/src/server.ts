@@ -10,6 +10,7 @@ import {
   createMetricsRegistry,
   createRedis,
   MigrationStore,
+  planMigration,
   portSchema,
   StageQueues,
   type KubeClients,
@@ -46,6 +47,7 @@ export async function startApi(
   const app = createApp({
     store: new MigrationStore(storeRedis, config.ASO_KEY_PREFIX),
     queues,
+    planner: (request) => planMigration(kube, request),
     logger,
     registry: createMetricsRegistry('api'),
     checks: {

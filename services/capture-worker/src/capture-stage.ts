@@ -29,7 +29,11 @@ export function createCaptureStage(kube: KubeClients): StageHandler {
       const { pod, plan } = await planMigration(kube, request);
       // The plan refuses a pod with nothing left to run, among its other checks.
       const containerStates = captureContainerStates(pod);
-      const measured = await readPodUsage(kube.customObjects, request.pod_namespace, request.pod_name);
+      const measured = await readPodUsage(
+        kube.customObjects,
+        request.pod_namespace,
+        request.pod_name,
+      );
 
       await context.store.update(context.record.migration_id, (record) => {
         record.details.plan = plan;

@@ -66,7 +66,9 @@ async function readNode(kube: KubeClients, name: string): Promise<V1Node> {
 
 async function listPodsOn(kube: KubeClients, node: string): Promise<V1Pod[]> {
   try {
-    const list = await kube.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` });
+    const list = await kube.core.listPodForAllNamespaces({
+      fieldSelector: `spec.nodeName=${node}`,
+    });
     return list.items;
   } catch (error) {
     throw kubernetesError(error, `listing the pods on node ${node}`);

@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 
 import {
+  MigrationInProgressError,
   migrationRequestSchema,
   newMigrationRecord,
   QueueUnavailableError,
@@ -35,6 +36,11 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   routes.post('/migrations', async function submitMigration(c) {
     const request = validate(migrationRequestSchema, await readJsonBody(c), 'request body');
+
+    // The pre-flight refuses what cannot succeed before anything is stored or touched.
+    const { plan } = await deps.planner(request);
+    if (request.dry_run) return c.json({ dry_run: true, request, plan });
+
     const record = newMigrationRecord(newId(), request, now());
 
     await enqueue(deps, record);
@@ -85,6 +91,7 @@ async function enqueue(deps: ApiDeps, record: MigrationRecord): Promise<void> {
   try {
     await deps.store.create(record);
   } catch (error) {
+    if (error instanceof MigrationInProgressError) throw error;
     throw new QueueUnavailableError('the migration store (Redis) cannot be reached; retry later', {
       cause: error,
     });
@@ -93,7 +100,7 @@ async function enqueue(deps: ApiDeps, record: MigrationRecord): Promise<void> {
   try {
     await deps.queues.enqueue('capture', record.migration_id);
   } catch (error) {
-    await deps.store.discard(record.migration_id).catch(() => undefined);
+    await deps.store.discard(record).catch(() => undefined);
     throw new QueueUnavailableError('the migration queue (Redis) cannot be reached; retry later', {
       cause: error,
     });
