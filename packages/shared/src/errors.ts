@@ -259,3 +259,13 @@ export class MigrationInProgressError extends OrchestratorError {
     this.migrationId = migrationId;
   }
 }
+
+export class PayloadTooLargeError extends OrchestratorError {
+  readonly code = 'payload-too-large';
+  readonly status = 413;
+}
+
+export class UnsupportedMediaTypeError extends OrchestratorError {
+  readonly code = 'unsupported-media-type';
+  readonly status = 415;
+}

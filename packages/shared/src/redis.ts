@@ -19,9 +19,18 @@ export function createRedis(url: string, role: RedisRole, name: string, logger?:
     retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
   });
 
-  // Without a listener ioredis reports every failed reconnection as unhandled.
+  // Without a listener ioredis reports every failed reconnection as unhandled. One
+  // line per outage is enough: reconnection attempts repeat every few seconds.
+  let down = false;
   redis.on('error', (err: Error) => {
-    logger?.warn({ err, connection: name }, 'redis connection error');
+    if (down) return;
+    down = true;
+    logger?.warn({ err, connection: name }, 'redis connection lost, reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger?.info({ connection: name }, 'redis connection restored');
   });
   return redis;
 }

@@ -74,7 +74,37 @@ export function createStageWorker(options: StageWorkerOptions): Worker<StagePayl
   worker.on('error', (err) => {
     logger.error({ err, stage: handler.stage }, 'stage worker error');
   });
+  worker.on('failed', (job, err) => {
+    if (job?.finishedOn) void failOutsideProcessor(options, job, err);
+  });
   return worker;
+}
+
+/**
+ * A job can fail for good without our processor deciding it: BullMQ fails a job
+ * whose worker died more often than maxStalledCount allows. The migration must not
+ * stay "running" forever then: roll it back and record the failure here.
+ */
+async function failOutsideProcessor(
+  options: StageWorkerOptions,
+  job: Job<StagePayload>,
+  err: Error,
+): Promise<void> {
+  try {
+    const parsed = stagePayloadSchema.safeParse(job.data);
+    const record = parsed.success ? await options.store.get(parsed.data.migrationId) : null;
+    if (!record || isFinished(record)) return;
+
+    const context = buildContext(options, record, job, options.now ?? (() => new Date()));
+    context.log.error({ err }, 'stage job failed outside the processor, rolling back');
+    const rolledBack = await rollback(options.handler, context);
+    await options.store.update(record.migration_id, (r) => {
+      markFailed(r, options.handler.stage, err, rolledBack, context.now());
+    });
+    options.metrics.countFinished('failed');
+  } catch (error) {
+    options.logger.error({ err: error, jobId: job.id }, 'could not record a failed stage job');
+  }
 }
 
 async function runStageJob(options: StageWorkerOptions, job: Job<StagePayload>): Promise<void> {
@@ -122,12 +152,16 @@ async function attemptStage(
 
     const result = await handler.run(context);
 
-    if (result.next)
-      await queues.enqueue(result.next.stage, record.migration_id, result.next.delayMs);
+    const next = result.next;
     const after = await store.update(record.migration_id, (r) => {
       r.stages[handler.stage].finished_at = now().toISOString();
       r.stages[handler.stage].last_error = null;
+      if (next && !isFinished(r)) {
+        r.stage = next.stage;
+        r.message = `handed to the ${next.stage} stage`;
+      }
     });
+    if (next) await queues.enqueue(next.stage, record.migration_id, next.delayMs);
     context.log.info({ next: result.next?.stage ?? null }, 'stage finished');
     if (after.status === 'completed') options.metrics.countFinished('completed');
     return 'succeeded';
@@ -211,7 +245,13 @@ async function handleFailure(
     throw error;
   }
 
-  context.log.error({ err: error }, 'stage failed, rolling back');
+  if (isPermanent(error)) {
+    // A refusal (pod gone, nothing to run, ...) is an outcome, not a fault of ours.
+    const code = error instanceof OrchestratorError ? error.code : 'unknown';
+    context.log.warn({ code, reason: message }, 'stage refused, rolling back');
+  } else {
+    context.log.error({ err: error }, 'stage failed, rolling back');
+  }
   const rolledBack = await rollback(handler, context);
   await store.update(context.record.migration_id, (r) => {
     markFailed(r, handler.stage, error, rolledBack, context.now());

@@ -128,6 +128,20 @@ describe('POST /api/v1/migrations', () => {
     expect(problem.request_id).toBe(response.headers.get('x-request-id'));
   });
 
+  it('refuses a body that is not JSON, or too large, before reading it', async () => {
+    const text = await app.request('/api/v1/migrations', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(valid),
+    });
+    expect(text.status).toBe(415);
+    expect(((await text.json()) as { code: string }).code).toBe('unsupported-media-type');
+
+    const huge = await post({ ...valid, padding: 'x'.repeat(100_000) });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { code: string }).code).toBe('payload-too-large');
+  });
+
   it('answers 503 and keeps no record when Redis cannot be reached', async () => {
     const unreachable = 'redis://127.0.0.1:1';
     const store = new MigrationStore(
@@ -149,13 +163,20 @@ describe('POST /api/v1/migrations', () => {
 
     const response = await down.request('/api/v1/migrations', {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify(valid),
     });
     const problem = (await response.json()) as { code: string };
+    const reads = await Promise.all(
+      ['/api/v1/migrations', `/api/v1/migrations/${randomUUID()}`, '/api/v1/metrics'].map((path) =>
+        down.request(path),
+      ),
+    );
     await downQueues.close();
 
     expect(response.status).toBe(503);
     expect(problem.code).toBe('queue-unavailable');
+    expect(reads.map((r) => r.status)).toEqual([503, 503, 503]);
   });
 });
 

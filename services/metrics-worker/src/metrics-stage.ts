@@ -36,6 +36,7 @@ export function createMetricsStage(kube: KubeClients): StageHandler {
       await context.store.update(record.migration_id, (r) => {
         r.details.optimized_resources = optimized;
         r.details.savings = savings;
+        r.stages.metrics.finished_at = finished.toISOString();
         r.status = 'completed';
         r.message = 'migration completed';
         r.finished_at = finished.toISOString();

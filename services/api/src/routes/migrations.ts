@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 
 import {
   MigrationInProgressError,
   migrationRequestSchema,
+  OrchestratorError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
   newMigrationRecord,
   QueueUnavailableError,
   ValidationError,
@@ -29,12 +33,16 @@ const listQuerySchema = z.object({
 
 const idSchema = z.uuid({ error: 'the migration id must be a UUID' });
 
+/** A migration request is a few hundred bytes; anything far larger is refused unread. */
+export const MAX_REQUEST_BYTES = 16 * 1024;
+
 export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const routes = new Hono<ApiEnv>();
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
 
-  routes.post('/migrations', async function submitMigration(c) {
+  routes.post('/migrations', requestBodyLimit(), async function submitMigration(c) {
+    requireJson(c);
     const request = validate(migrationRequestSchema, await readJsonBody(c), 'request body');
 
     // The pre-flight refuses what cannot succeed before anything is stored or touched.
@@ -55,20 +63,52 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   routes.get('/migrations', async function listMigrations(c) {
     const { limit } = validate(listQuerySchema, c.req.query(), 'query');
-    const items = await deps.store.list(limit);
+    const items = await fromStore(() => deps.store.list(limit));
     return c.json({ items, count: items.length, limit });
   });
 
   routes.get('/migrations/:id', async function getMigration(c) {
     const id = validate(idSchema, c.req.param('id'), 'id');
-    return c.json(await deps.store.require(id));
+    return c.json(await fromStore(() => deps.store.require(id)));
   });
 
   routes.get('/metrics', async function migrationKpis(c) {
-    return c.json(computeKpis(await deps.store.stats()));
+    return c.json(computeKpis(await fromStore(() => deps.store.stats())));
   });
 
   return routes;
+}
+
+function requestBodyLimit() {
+  return bodyLimit({
+    maxSize: MAX_REQUEST_BYTES,
+    onError: () => {
+      throw new PayloadTooLargeError(
+        `the request body is larger than ${MAX_REQUEST_BYTES} bytes; a migration request is a small JSON object`,
+      );
+    },
+  });
+}
+
+function requireJson(c: Context<ApiEnv>): void {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]*\+)?json\b/i.test(type.trim())) {
+    throw new UnsupportedMediaTypeError(
+      `send the request as application/json (got ${type === '' ? 'no content type' : type})`,
+    );
+  }
+}
+
+/** Store reads that fail because Redis is away answer 503, like writes do. */
+async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof OrchestratorError) throw error;
+    throw new QueueUnavailableError('the migration store (Redis) cannot be reached; retry later', {
+      cause: error,
+    });
+  }
 }
 
 async function readJsonBody(c: Context<ApiEnv>): Promise<unknown> {
