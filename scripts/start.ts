@@ -112,24 +112,73 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function startServices(options: Options, kubeconfigPath: string): Promise<ChildProcess[]> {
-  const children: ChildProcess[] = [];
-  for (const service of SERVICES) {
-    const env = {
-      ...process.env,
-      ASO_KUBECONFIG: kubeconfigPath,
-      REDIS_URL: options.redisUrl,
-      HOST: '127.0.0.1',
-      PORT: options.port,
-      METRICS_HOST: '127.0.0.1',
-      METRICS_PORT: String(await freePort()),
-      ASO_STABILISATION_DELAY_MS:
-        process.env['ASO_STABILISATION_DELAY_MS'] ?? LOCAL_STABILISATION_DELAY_MS,
-    };
+/** Pause before a crashed service is started again, and how many crashes a minute are tolerated. */
+const RESTART_DELAY_MS = 1_000;
+const MAX_CRASHES_PER_MINUTE = 5;
+
+interface Supervisor {
+  stopAll(): Promise<void>;
+}
+
+/**
+ * Runs one process per service and starts a crashed one again, as a process
+ * manager would: one service dying must not take the others or the cluster down.
+ * A service that keeps crashing is given up on, and everything stops.
+ */
+async function superviseServices(
+  options: Options,
+  kubeconfigPath: string,
+  onGiveUp: (service: string) => void,
+): Promise<Supervisor> {
+  const running = new Map<string, ChildProcess>();
+  const crashes = new Map<string, number[]>();
+  let stopping = false;
+
+  const launch = (service: (typeof SERVICES)[number], env: NodeJS.ProcessEnv) => {
     const child = spawn(process.execPath, [join(ROOT, service.entry)], { env, stdio: 'inherit' });
-    children.push(child);
+    running.set(service.name, child);
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      const recent = [...(crashes.get(service.name) ?? []), Date.now()].filter(
+        (at) => at > Date.now() - 60_000,
+      );
+      crashes.set(service.name, recent);
+      if (recent.length > MAX_CRASHES_PER_MINUTE) {
+        onGiveUp(service.name);
+        return;
+      }
+      console.error(
+        `npm start: ${service.name} exited (${signal ?? `code ${code}`}); restarting it`,
+      );
+      setTimeout(() => {
+        if (!stopping) launch(service, env);
+      }, RESTART_DELAY_MS);
+    });
+  };
+
+  for (const service of SERVICES) {
+    launch(service, await serviceEnv(options, kubeconfigPath));
   }
-  return children;
+  return {
+    async stopAll() {
+      stopping = true;
+      await Promise.all([...running.values()].map((child) => stopChild(child)));
+    },
+  };
+}
+
+async function serviceEnv(options: Options, kubeconfigPath: string): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...process.env,
+    ASO_KUBECONFIG: kubeconfigPath,
+    REDIS_URL: options.redisUrl,
+    HOST: '127.0.0.1',
+    PORT: options.port,
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: String(await freePort()),
+    ASO_STABILISATION_DELAY_MS:
+      process.env['ASO_STABILISATION_DELAY_MS'] ?? LOCAL_STABILISATION_DELAY_MS,
+  };
 }
 
 function fail(message: string): never {
@@ -155,20 +204,19 @@ async function main(): Promise<void> {
     kubeconfigPath = cluster.kubeconfigPath;
   }
 
-  const children = await startServices(options, kubeconfigPath);
-  const stop = stopper(children, cluster);
+  let stop: (exitCode: number) => Promise<void> = () => Promise.resolve();
+  const services = await superviseServices(options, kubeconfigPath, (service) => {
+    console.error(`npm start: ${service} keeps crashing; stopping everything`);
+    void stop(1);
+  });
+  stop = stopper(services, cluster);
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  for (const child of children) {
-    child.on('exit', (code) => {
-      void stop(code === 0 ? 0 : 1);
-    });
-  }
 
   printWelcome(options, kubeconfigPath, cluster !== undefined);
 }
 
-function stopper(children: ChildProcess[], cluster: LocalCluster | undefined) {
+function stopper(services: Supervisor, cluster: LocalCluster | undefined) {
   let stopping = false;
 
   return async function stopEverything(exitCode: number): Promise<void> {
@@ -176,7 +224,7 @@ function stopper(children: ChildProcess[], cluster: LocalCluster | undefined) {
     stopping = true;
     console.log('Stopping...');
 
-    await Promise.all(children.map((child) => stopChild(child)));
+    await services.stopAll();
     await cluster?.stop();
     process.exit(exitCode);
   };

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -90,6 +90,25 @@ describe('npm start', () => {
       { what: 'the API to be ready', timeoutMs: 30_000 },
     );
     expect(ready).toMatchObject({ status: 'ready' });
+
+    // One crashed service is started again; the rest keep running.
+    const podWorker = execFileSync('pgrep', ['-P', String(child.pid), '-f', 'pod-worker']);
+    process.kill(Number(podWorker.toString().trim()), 'SIGKILL');
+    await eventually(
+      () => Promise.resolve(output.includes('pod-worker exited (SIGKILL); restarting it')),
+      {
+        what: 'npm start to restart the pod worker',
+        timeoutMs: 10_000,
+      },
+    );
+    await eventually(
+      () =>
+        Promise.resolve(
+          execFileSync('pgrep', ['-P', String(child.pid), '-f', 'pod-worker']).length > 0,
+        ),
+      { what: 'a new pod worker', timeoutMs: 10_000 },
+    );
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
 
     const kubeconfig = readFileSync(join(stateDir, 'kubeconfig'), 'utf8');
     const apiserver = /server: (https:\/\/127\.0\.0\.1:\d+)/.exec(kubeconfig)?.[1] ?? '';
