@@ -1,156 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  loadYaml,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { loadYaml, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import type { MigrationRecord } from '@aso/shared';
-
-import { testRedis, type TestRedis } from '../support/redis.ts';
-import { startSystem, type RunningSystem } from '../support/system.ts';
-import { createTestNamespace, eventually, type TestNamespace } from '../setup/kube.ts';
+import { eventually } from '../setup/kube.ts';
+import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
 
 const SAMPLE = loadYaml<V1Pod>(
   readFileSync(new URL('../../examples/tf-train-0.yaml', import.meta.url), 'utf8'),
 );
 
-let redis: TestRedis;
-let system: RunningSystem;
-let namespace: TestNamespace;
-let core: CoreV1Api;
-let customObjects: CustomObjectsApi;
+let h: OrchestratorHarness;
 
 beforeAll(async () => {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(inject('kubeconfigPath'));
-  core = kubeConfig.makeApiClient(CoreV1Api);
-  customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
-
-  redis = testRedis();
-  namespace = await createTestNamespace(kubeConfig, 'migrate');
-  system = await startSystem({ kubeconfigPath: inject('kubeconfigPath'), prefix: redis.prefix });
+  h = await OrchestratorHarness.start('migrate', inject('kubeconfigPath'));
 });
 
 afterAll(async () => {
-  await system.stop();
-  await namespace.delete();
-  await redis.cleanup();
+  await h.stop();
 });
-
-async function api(
-  path: string,
-  init: { method?: string; body?: string } = {},
-): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const response = await fetch(`${system.apiUrl}${path}`, {
-    ...init,
-    headers: { 'content-type': 'application/json' },
-  });
-  return { status: response.status, body: await response.json(), headers: response.headers };
-}
-
-async function submit(body: Record<string, unknown>): Promise<MigrationRecord> {
-  const response = await api('/api/v1/migrations', {
-    method: 'POST',
-    body: JSON.stringify({ pod_namespace: namespace.name, ...body }),
-  });
-  expect(response.status).toBe(202);
-  return response.body as MigrationRecord;
-}
-
-interface Problem {
-  status: number;
-  code: string;
-  detail: string;
-}
-
-/** Posts a migration the pre-flight must refuse; nothing may be queued for it. */
-async function refused(body: Record<string, unknown>): Promise<Problem> {
-  const response = await api('/api/v1/migrations', {
-    method: 'POST',
-    body: JSON.stringify({ pod_namespace: namespace.name, ...body }),
-  });
-  expect(response.headers.get('content-type')).toBe('application/problem+json');
-  return response.body as Problem;
-}
-
-/** Waits until the migration reaches an end, through the public API. */
-async function finished(id: string, timeoutMs = 90_000): Promise<MigrationRecord> {
-  return eventually(
-    async () => {
-      const { body } = await api(`/api/v1/migrations/${id}`);
-      const record = body as MigrationRecord;
-      return record.status === 'completed' || record.status === 'failed' ? record : undefined;
-    },
-    { timeoutMs, what: `migration ${id} to finish` },
-  );
-}
-
-async function createPod(manifest: V1Pod): Promise<V1Pod> {
-  const body = structuredClone(manifest);
-  body.metadata = Object.assign({}, body.metadata, { namespace: namespace.name });
-  return core.createNamespacedPod({ namespace: namespace.name, body });
-}
-
-/** A one-container pod placed on `node` by the scheduler; resolves once it is bound. */
-async function scheduledPod(
-  prefix: string,
-  node: string,
-  annotations: Record<string, string> = {},
-): Promise<V1Pod> {
-  const name = `${prefix}-${randomUUID().slice(0, 6)}`;
-  await createPod({
-    metadata: { name, annotations },
-    spec: {
-      nodeSelector: { 'kubernetes.io/hostname': node },
-      containers: [{ name: 'app', image: 'nginx:1.27' }],
-    },
-  });
-  return eventually(
-    async () => {
-      const pod = await readPodOrNull(name);
-      return pod?.spec?.nodeName ? pod : undefined;
-    },
-    { timeoutMs: 30_000, what: `pod ${name} to be scheduled` },
-  );
-}
-
-async function readPodOrNull(name: string): Promise<V1Pod | null> {
-  try {
-    return await core.readNamespacedPod({ name, namespace: namespace.name });
-  } catch {
-    return null;
-  }
-}
-
-async function podMetricsExist(name: string): Promise<boolean> {
-  try {
-    await customObjects.getNamespacedCustomObject({
-      group: 'metrics.k8s.io',
-      version: 'v1beta1',
-      namespace: namespace.name,
-      plural: 'pods',
-      name,
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The sample's loader has done its work and the metrics API has a sample of the pod. */
 async function sampleSettled(name: string): Promise<void> {
   await eventually(
     async () => {
-      const pod = await readPodOrNull(name);
+      const pod = await h.readPodOrNull(name);
       const loader = pod?.status?.containerStatuses?.find((c) => c.name === 'data-loader');
       const done = loader?.state?.terminated?.exitCode === 0;
-      return done && (await podMetricsExist(name)) ? true : undefined;
+      return done && (await h.podMetricsExist(name)) ? true : undefined;
     },
     { timeoutMs: 60_000, what: `pod ${name} to settle` },
   );
@@ -158,16 +36,16 @@ async function sampleSettled(name: string): Promise<void> {
 
 describe('migrating the sample training pod', () => {
   it('moves it to worker-2 with only the containers that still run, and reports real figures', async () => {
-    const original = await createPod(SAMPLE);
+    const original = await h.createPod(SAMPLE);
     await sampleSettled('tf-train-0');
 
-    const accepted = await submit({
+    const accepted = await h.submit({
       pod_name: 'tf-train-0',
       source_node: 'worker-1',
       target_node: 'worker-2',
       preserve_pv: true,
     });
-    const record = await finished(accepted.migration_id);
+    const record = await h.finished(accepted.migration_id);
 
     expect(record.error).toBeNull();
     expect(record.status).toBe('completed');
@@ -179,9 +57,9 @@ describe('migrating the sample training pod', () => {
     ]);
 
     // The new pod runs on the target with the kept containers and the checkpoint.
-    const newPod = await core.readNamespacedPod({
+    const newPod = await h.core.readNamespacedPod({
       name: details.new_pod_name ?? '',
-      namespace: namespace.name,
+      namespace: h.namespace.name,
     });
     expect(newPod.spec?.nodeName).toBe('worker-2');
     expect(newPod.spec?.containers.map((c) => c.name)).toEqual(['trainer', 'model-monitor']);
@@ -192,14 +70,14 @@ describe('migrating the sample training pod', () => {
     });
     expect(details.pv_claim_name).toBe('tf-train-0-checkpoint');
     expect(details.checkpoint_path).toBe('/migration-checkpoint');
-    const claim = await core.readNamespacedPersistentVolumeClaim({
+    const claim = await h.core.readNamespacedPersistentVolumeClaim({
       name: 'tf-train-0-checkpoint',
-      namespace: namespace.name,
+      namespace: h.namespace.name,
     });
     expect(claim.status?.phase).toBe('Bound');
 
     // The original is gone, and was removed only after the new pod was Ready.
-    const stillThere = await readPodOrNull('tf-train-0');
+    const stillThere = await h.readPodOrNull('tf-train-0');
     expect(stillThere?.metadata?.uid === original.metadata?.uid).toBe(false);
     expect(Date.parse(details.original_removed_at ?? '')).toBeGreaterThanOrEqual(
       Date.parse(details.new_pod_ready_at ?? ''),
@@ -238,10 +116,10 @@ describe('migrating the sample training pod', () => {
 
 describe('migrations that cannot happen', () => {
   it('refuses a pod that is not on the source node at once, and leaves it running', async () => {
-    const pod = await scheduledPod('elsewhere', 'worker-3');
+    const pod = await h.podOn('worker-3', { prefix: 'elsewhere' });
     const name = pod.metadata?.name ?? '';
 
-    const problem = await refused({
+    const problem = await h.refused({
       pod_name: name,
       source_node: 'worker-1',
       target_node: 'worker-2',
@@ -249,11 +127,11 @@ describe('migrations that cannot happen', () => {
 
     expect(problem).toMatchObject({ status: 409, code: 'pod-not-on-source-node' });
     expect(problem.detail).toMatch(/runs on worker-3, not on source_node worker-1/);
-    expect((await readPodOrNull(name))?.metadata?.deletionTimestamp).toBeUndefined();
+    expect((await h.readPodOrNull(name))?.metadata?.deletionTimestamp).toBeUndefined();
   });
 
   it('refuses a pod that does not exist', async () => {
-    const problem = await refused({
+    const problem = await h.refused({
       pod_name: 'no-such-pod',
       source_node: 'worker-1',
       target_node: 'worker-2',
@@ -263,35 +141,36 @@ describe('migrations that cannot happen', () => {
   });
 
   it('refuses a target node that does not exist, leaving the pod untouched', async () => {
-    const pod = await scheduledPod('stay', 'worker-1');
+    const pod = await h.podOn('worker-1', { prefix: 'stay' });
     const name = pod.metadata?.name ?? '';
 
-    const problem = await refused({
+    const problem = await h.refused({
       pod_name: name,
       source_node: 'worker-1',
       target_node: 'worker-9',
     });
 
     expect(problem).toMatchObject({ status: 422, code: 'target-node-not-found' });
-    expect((await readPodOrNull(name))?.metadata?.deletionTimestamp).toBeUndefined();
+    expect((await h.readPodOrNull(name))?.metadata?.deletionTimestamp).toBeUndefined();
   });
 
   it('rolls back when the new pod never becomes Ready, and the original keeps running', async () => {
     // The simulator keeps this container waiting on every node, as a kubelet would
     // for an image that cannot be pulled anywhere.
-    const original = await scheduledPod('stuck', 'worker-1', {
-      'sim.aso.dev/waiting': 'app=ImagePullBackOff',
+    const original = await h.podOn('worker-1', {
+      prefix: 'stuck',
+      annotations: { 'sim.aso.dev/waiting': 'app=ImagePullBackOff' },
     });
     const name = original.metadata?.name ?? '';
 
-    const accepted = await submit({
+    const accepted = await h.submit({
       pod_name: name,
       source_node: 'worker-1',
       target_node: 'worker-2',
       preserve_pv: true,
       timeout: 30,
     });
-    const record = await finished(accepted.migration_id, 60_000);
+    const record = await h.finished(accepted.migration_id, 60_000);
 
     expect(record.status).toBe('failed');
     expect(record.error).toMatchObject({
@@ -301,15 +180,17 @@ describe('migrations that cannot happen', () => {
     });
     expect(record.error?.message).toMatch(/waiting: ImagePullBackOff/);
 
-    const survivor = await readPodOrNull(name);
+    const survivor = await h.readPodOrNull(name);
     expect(survivor?.metadata?.uid).toBe(original.metadata?.uid);
     expect(survivor?.metadata?.deletionTimestamp).toBeUndefined();
     await eventually(
       async () =>
-        (await readPodOrNull(record.details.new_pod_name ?? '')) === null ? true : undefined,
+        (await h.readPodOrNull(record.details.new_pod_name ?? '')) === null ? true : undefined,
       { timeoutMs: 30_000, what: 'the new pod to be removed' },
     );
-    const claims = await core.listNamespacedPersistentVolumeClaim({ namespace: namespace.name });
+    const claims = await h.core.listNamespacedPersistentVolumeClaim({
+      namespace: h.namespace.name,
+    });
     const leaked = claims.items.filter(
       (c) => c.metadata?.name === `${name}-checkpoint` && !c.metadata.deletionTimestamp,
     );
@@ -335,7 +216,7 @@ describe('bad requests', () => {
     ];
 
     for (const [body, field] of cases) {
-      const response = await api('/api/v1/migrations', {
+      const response = await h.api('/api/v1/migrations', {
         method: 'POST',
         body: JSON.stringify(body),
       });
@@ -348,7 +229,7 @@ describe('bad requests', () => {
   });
 
   it('answers 404 for an unknown migration id', async () => {
-    const response = await api(`/api/v1/migrations/${randomUUID()}`);
+    const response = await h.api(`/api/v1/migrations/${randomUUID()}`);
     expect(response.status).toBe(404);
     expect((response.body as { code: string }).code).toBe('migration-not-found');
   });
