@@ -143,6 +143,7 @@ describe('a pod stage that runs twice', () => {
       claim_created: true,
       new_pod_created: true,
       original_removed: true,
+      original_recreated: false,
     });
     await expect(core.readNamespacedPod({ name, namespace: namespace.name })).rejects.toMatchObject(
       { code: 404 },

@@ -9,7 +9,7 @@ import type {
 import type { Logger } from 'pino';
 import { describeError, ignoreAlreadyExists, ignoreNotFound } from './api-errors.ts';
 import type { Informer } from './informer.ts';
-import { SIMULATED_PROVISIONER } from './storage-classes.ts';
+import { SIMULATED_CSI_DRIVER, SIMULATED_PROVISIONER } from './storage-classes.ts';
 
 /**
  * The external provisioner for `sim.aso.dev/local`, following the contract the PV
@@ -23,12 +23,6 @@ const STORAGE_PROVISIONER_ANNOTATION = 'volume.kubernetes.io/storage-provisioner
 const BETA_STORAGE_PROVISIONER_ANNOTATION = 'volume.beta.kubernetes.io/storage-provisioner';
 const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
 const PROVISIONED_BY_ANNOTATION = 'pv.kubernetes.io/provisioned-by';
-
-/**
- * Never under /tmp: kube-controller-manager's in-tree hostPath deleter removes matching
- * host directories for PVs it believes it owns. The path exists only as data.
- */
-const VOLUME_ROOT = '/var/lib/aso-simulated-volumes';
 
 export interface ProvisionerOptions {
   resyncMs: number;
@@ -82,7 +76,7 @@ export function volumeFor(
       persistentVolumeReclaimPolicy: storageClass.reclaimPolicy ?? 'Delete',
       storageClassName: storageClass.metadata?.name ?? '',
       mountOptions: storageClass.mountOptions ?? [],
-      hostPath: { path: `${VOLUME_ROOT}/${name}`, type: 'DirectoryOrCreate' },
+      csi: { driver: SIMULATED_CSI_DRIVER, volumeHandle: name, fsType: 'ext4' },
       claimRef: {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',

@@ -4,6 +4,14 @@ import { ignoreAlreadyExists } from './api-errors.ts';
 /** The provisioner name the simulator answers to, like an external CSI provisioner would. */
 export const SIMULATED_PROVISIONER = 'sim.aso.dev/local';
 
+/**
+ * The CSI driver named in the volumes the simulator provisions. Volumes are network
+ * disks as far as the cluster can tell: a CSI source with no host path, so that the
+ * product sees what it sees on a cloud cluster. No attachment is required, since no
+ * kubelet here would ever mount anything.
+ */
+export const SIMULATED_CSI_DRIVER = 'disk.sim.aso.dev';
+
 export const DEFAULT_STORAGE_CLASS = 'standard';
 export const WAIT_FOR_CONSUMER_STORAGE_CLASS = 'standard-wffc';
 
@@ -38,4 +46,16 @@ export async function ensureStorageClasses(storage: StorageV1Api): Promise<void>
   for (const body of classes) {
     await ignoreAlreadyExists(() => storage.createStorageClass({ body }));
   }
+  await ignoreAlreadyExists(() =>
+    storage.createCSIDriver({
+      body: {
+        metadata: { name: SIMULATED_CSI_DRIVER },
+        spec: {
+          attachRequired: false,
+          podInfoOnMount: false,
+          volumeLifecycleModes: ['Persistent'],
+        },
+      },
+    }),
+  );
 }

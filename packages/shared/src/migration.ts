@@ -107,6 +107,11 @@ export interface MigrationDetails {
    */
   original_manifest: V1Pod | null;
   original_recreated_at: string | null;
+  /**
+   * The workload the pod belongs to: the original's name, or the workload an earlier
+   * migration recorded on it. It names the new pod and the checkpoint claim.
+   */
+  workload: string | null;
   source_pod_uid: string | null;
   restart_policy: string | null;
   container_states: ContainerState[];
@@ -179,6 +184,7 @@ export function newMigrationRecord(
       downtime_ms: null,
       original_manifest: null,
       original_recreated_at: null,
+      workload: null,
       source_pod_uid: null,
       restart_policy: null,
       container_states: [],
@@ -202,6 +208,13 @@ export function newMigrationRecord(
     },
     error: null,
   };
+}
+
+/** The annotation that carries a migrated pod's workload name to its next migration. */
+export const ANNOTATION_WORKLOAD = 'aso.dev/workload';
+
+export function workloadOf(record: MigrationRecord): string {
+  return record.details.workload ?? record.request.pod_name;
 }
 
 export function isFinished(record: MigrationRecord): boolean {

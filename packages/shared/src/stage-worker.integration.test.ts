@@ -99,7 +99,8 @@ describe('stage worker', () => {
     const after = await store.require(record.migration_id);
     expect(after).toMatchObject({
       status: 'running',
-      stage: 'capture',
+      stage: 'pod',
+      message: 'handed to the pod stage',
       details: { source_pod_uid: 'uid-1' },
     });
     expect(after.stages.capture.attempts).toBe(1);

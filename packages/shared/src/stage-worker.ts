@@ -32,8 +32,11 @@ export interface StageResult {
 
 export interface StageHandler {
   stage: Stage;
-  /** Whether the migration's deadline still applies once this stage runs. */
-  honoursDeadline: boolean;
+  /**
+   * Whether the migration's deadline still applies when an attempt of this stage
+   * starts; a function when that depends on how far the migration got.
+   */
+  honoursDeadline: boolean | ((record: MigrationRecord) => boolean);
   run(context: StageContext): Promise<StageResult>;
   /**
    * Undoes what the migration did so far so that the original pod keeps running.
@@ -221,7 +224,11 @@ function buildContext(
 }
 
 function checkDeadline(handler: StageHandler, context: StageContext): void {
-  if (handler.honoursDeadline && context.remainingMs() === 0) {
+  const applies =
+    typeof handler.honoursDeadline === 'function'
+      ? handler.honoursDeadline(context.record)
+      : handler.honoursDeadline;
+  if (applies && context.remainingMs() === 0) {
     throw new DeadlineExceededError(context.record.request.timeout);
   }
 }

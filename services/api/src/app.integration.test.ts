@@ -169,7 +169,7 @@ describe('POST /api/v1/migrations', () => {
     const problem = (await response.json()) as { code: string };
     const reads = await Promise.all(
       ['/api/v1/migrations', `/api/v1/migrations/${randomUUID()}`, '/api/v1/metrics'].map((path) =>
-        down.request(path),
+        Promise.resolve(down.request(path)),
       ),
     );
     await downQueues.close();

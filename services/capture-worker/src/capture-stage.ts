@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 
 import {
+  ANNOTATION_WORKLOAD,
   captureContainerStates,
   planMigration,
   readPodUsage,
@@ -40,6 +41,8 @@ export function createCaptureStage(kube: KubeClients): StageHandler {
         record.details.strategy = switchStrategy(plan);
         record.details.original_manifest = manifestOf(pod);
         record.details.source_pod_uid = pod.metadata?.uid ?? null;
+        record.details.workload =
+          pod.metadata?.annotations?.[ANNOTATION_WORKLOAD] ?? pod.metadata?.name ?? null;
         record.details.restart_policy = pod.spec?.restartPolicy ?? 'Always';
         record.details.container_states = containerStates;
         record.details.warnings.push(...plan.warnings);

@@ -16,6 +16,8 @@ const podWorkerSchema = z.object({
   ASO_STABILISATION_DELAY_MS: z.coerce.number().int().min(0).default(60_000),
   /** Time an original may take beyond its grace period to disappear, in ms. Default 30000. */
   ASO_REMOVAL_SLACK_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Time a break-before-make rollback waits for the re-created original, in ms. Default 120000. */
+  ASO_ROLLBACK_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
 });
 
 export function loadPodStageSettings(env: NodeJS.ProcessEnv): PodStageSettings {
@@ -28,6 +30,7 @@ export function loadPodStageSettings(env: NodeJS.ProcessEnv): PodStageSettings {
     },
     stabilisationDelayMs: config.ASO_STABILISATION_DELAY_MS,
     removalSlackMs: config.ASO_REMOVAL_SLACK_MS,
+    rollbackTimeoutMs: config.ASO_ROLLBACK_TIMEOUT_MS,
   };
 }
 

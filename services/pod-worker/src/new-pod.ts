@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 
 import {
   isConflict,
@@ -10,6 +10,12 @@ import {
 
 import { LABEL_MIGRATION_ID } from './labels.ts';
 
+export interface CreatedPod {
+  pod: V1Pod;
+  /** False when an earlier attempt had created it already. */
+  created: boolean;
+}
+
 /**
  * Creates the new pod, or adopts it when an earlier attempt of the same migration
  * already created it, so a retried stage never makes a second pod.
@@ -18,12 +24,15 @@ export async function createOrAdoptPod(
   kube: KubeClients,
   manifest: V1Pod,
   migrationId: string,
-): Promise<V1Pod> {
+): Promise<CreatedPod> {
   const namespace = manifest.metadata?.namespace ?? 'default';
   const name = manifest.metadata?.name ?? '';
 
   try {
-    return await kube.core.createNamespacedPod({ namespace, body: manifest });
+    return {
+      pod: await kube.core.createNamespacedPod({ namespace, body: manifest }),
+      created: true,
+    };
   } catch (error) {
     if (!isConflict(error)) throw kubernetesError(error, `creating pod ${namespace}/${name}`);
   }
@@ -32,7 +41,7 @@ export async function createOrAdoptPod(
   if (existing?.metadata?.labels?.[LABEL_MIGRATION_ID] !== migrationId) {
     throw new NewPodNameConflictError(namespace, name);
   }
-  return existing;
+  return { pod: existing, created: false };
 }
 
 export async function readPod(
@@ -61,5 +70,25 @@ export async function deletePod(
     // Gone already, or replaced by another pod of the same name: not ours to delete.
     if (isNotFound(error) || isConflict(error)) return;
     throw kubernetesError(error, `deleting pod ${namespace}/${name}`);
+  }
+}
+
+/**
+ * Applies a JSON merge patch (RFC 7386: a null value removes the key) to a pod.
+ * client-node 2.x sends a patch as JSON Patch unless the Content-Type says otherwise.
+ */
+export async function mergePatchPod(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+  patch: object,
+): Promise<V1Pod> {
+  try {
+    return await kube.core.patchNamespacedPod(
+      { name, namespace, body: patch },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  } catch (error) {
+    throw kubernetesError(error, `patching pod ${namespace}/${name}`);
   }
 }

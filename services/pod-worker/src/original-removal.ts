@@ -9,7 +9,7 @@ import {
   type Logger,
 } from '@aso/shared';
 
-import { deletePod } from './new-pod.ts';
+import { deletePod, readPod } from './new-pod.ts';
 
 export interface RemovalOptions {
   /** Delete instead of evicting: PodDisruptionBudgets are not consulted. */
@@ -20,6 +20,8 @@ export interface RemovalOptions {
   /** First pause after a refused eviction, doubled each time up to maxDelayMs. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Told of each refusal, with the API server's reason, before the pause. */
+  onBlocked?: (reason: string, refusals: number) => Promise<void>;
 }
 
 /**
@@ -43,21 +45,24 @@ export async function removeOriginalPod(
   }
 
   let delayMs = options.baseDelayMs ?? 1_000;
-  for (;;) {
+  for (let refusals = 1; ; refusals += 1) {
     const outcome = await tryEviction(kube, namespace, name, uid);
     if ('result' in outcome) return outcome.result;
 
-    if (Date.now() + delayMs > options.deadline) {
+    const leftMs = options.deadline - Date.now();
+    if (leftMs <= 0) {
       throw new DisruptionBudgetBlockedError(
         `a PodDisruptionBudget kept refusing the eviction of ${namespace}/${name} until the ` +
           `migration's deadline (${outcome.message}); retry later, or set force to delete it anyway`,
       );
     }
     options.log.info(
-      { retryInMs: delayMs, reason: outcome.message },
+      { retryInMs: Math.min(delayMs, leftMs), reason: outcome.message },
       'eviction refused, will retry',
     );
-    await pause(delayMs);
+    await options.onBlocked?.(outcome.message, refusals);
+    // The last try happens at the deadline itself, so a budget that frees up late still counts.
+    await pause(Math.min(delayMs, leftMs));
     delayMs = Math.min(delayMs * 2, options.maxDelayMs ?? 10_000);
   }
 }
@@ -84,11 +89,26 @@ async function tryEviction(
     return { result: 'evicted' };
   } catch (error) {
     const code = apiStatusCode(error);
-    // Gone already, or a different pod now bears the name: nothing of ours to evict.
-    if (code === 404 || code === 409) return { result: 'gone' };
+    if (code === 404) return { result: 'gone' };
     if (code === 429) return { blocked: true, message: apiErrorMessage(error) };
+    // 409: the uid precondition failed (another pod bears the name now), or the budget
+    // was updated concurrently more often than the API server retries.
+    if (code === 409 && (await stillThere(kube, namespace, name, uid))) {
+      return { blocked: true, message: apiErrorMessage(error) };
+    }
+    if (code === 409) return { result: 'gone' };
     throw kubernetesError(error, `evicting pod ${namespace}/${name}`);
   }
+}
+
+async function stillThere(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+  uid: string,
+): Promise<boolean> {
+  const pod = await readPod(kube, namespace, name);
+  return pod?.metadata?.uid === uid && !pod.metadata.deletionTimestamp;
 }
 
 function pause(ms: number): Promise<void> {

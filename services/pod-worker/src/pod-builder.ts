@@ -7,7 +7,7 @@ import type {
   V1Volume,
 } from '@kubernetes/client-node';
 
-import { CHECKPOINT_MOUNT_PATH } from '@aso/shared';
+import { ANNOTATION_WORKLOAD, CHECKPOINT_MOUNT_PATH } from '@aso/shared';
 
 import {
   ANNOTATION_MIGRATED_FROM,
@@ -25,6 +25,8 @@ export interface NewPodPlan {
   targetHostname: string;
   /** Checkpoint claim to mount, if the migration preserves a volume. */
   claimName: string | null;
+  /** The workload, recorded on the new pod for its next migration. */
+  workload: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export function buildNewPod(original: V1Pod, plan: NewPodPlan): V1Pod {
   stripServerOwnedFields(spec);
   spec.containers = spec.containers.filter((c) => plan.keptContainers.includes(c.name));
   removeServiceAccountToken(spec);
-  placeOnTarget(spec, plan.targetHostname);
+  placeOnHost(spec, plan.targetHostname);
   if (plan.claimName) mountCheckpoint(spec, plan.claimName);
 
   return {
@@ -56,13 +58,15 @@ export function buildNewPod(original: V1Pod, plan: NewPodPlan): V1Pod {
         ...original.metadata?.annotations,
         [ANNOTATION_MIGRATED_FROM]: original.metadata?.name ?? '',
         [ANNOTATION_SOURCE_NODE]: source.nodeName ?? '',
+        [ANNOTATION_WORKLOAD]: plan.workload,
       },
     },
     spec,
   };
 }
 
-function stripServerOwnedFields(spec: V1PodSpec): void {
+/** Drops what the API server or the kubelet owns, or would refuse on create. */
+export function stripServerOwnedFields(spec: V1PodSpec): void {
   delete spec.nodeName;
   delete spec.ephemeralContainers;
 
@@ -75,7 +79,7 @@ function stripServerOwnedFields(spec: V1PodSpec): void {
  * The token volume that the ServiceAccount admission plugin injected into the
  * original is dropped; the plugin injects a fresh one into the new pod.
  */
-function removeServiceAccountToken(spec: V1PodSpec): void {
+export function removeServiceAccountToken(spec: V1PodSpec): void {
   const injected = new Set(
     (spec.volumes ?? []).filter(isInjectedTokenVolume).map((volume) => volume.name),
   );
@@ -95,10 +99,10 @@ function isInjectedTokenVolume(volume: V1Volume): boolean {
 }
 
 /**
- * Requires the target's hostname, ANDed into every existing required term (the
+ * Requires the node's hostname, ANDed into every existing required term (the
  * terms are ORed), after removing whatever pinned the pod to its old host.
  */
-function placeOnTarget(spec: V1PodSpec, targetHostname: string): void {
+export function placeOnHost(spec: V1PodSpec, hostname: string): void {
   if (spec.nodeSelector) {
     const { [HOSTNAME_LABEL]: _pinned, ...rest } = spec.nodeSelector;
     spec.nodeSelector = rest;
@@ -107,7 +111,7 @@ function placeOnTarget(spec: V1PodSpec, targetHostname: string): void {
   const onTarget: V1NodeSelectorRequirement = {
     key: HOSTNAME_LABEL,
     operator: 'In',
-    values: [targetHostname],
+    values: [hostname],
   };
   const nodeAffinity = (spec.affinity ??= {}).nodeAffinity ?? {};
   const existing = nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;

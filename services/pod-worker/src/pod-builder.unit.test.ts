@@ -69,6 +69,7 @@ const plan: NewPodPlan = {
   keptContainers: ['trainer'],
   targetHostname: 'worker-2',
   claimName: 'tf-train-0-checkpoint',
+  workload: 'tf-train-0',
 };
 
 describe('new pod', () => {
@@ -83,6 +84,7 @@ describe('new pod', () => {
         'sim.aso.dev/usage': 'trainer=900m/1536Mi',
         'aso.dev/migrated-from': 'tf-train-0',
         'aso.dev/source-node': 'worker-1',
+        'aso.dev/workload': 'tf-train-0',
       },
     });
     expect(pod.status).toBeUndefined();

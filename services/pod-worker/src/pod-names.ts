@@ -3,31 +3,23 @@ import { createHash } from 'node:crypto';
 /** Longest pod name we produce: pods double as hostnames, which are DNS labels. */
 export const MAX_POD_NAME_LENGTH = 63;
 
-const MIGRATION_SUFFIX = /-m[0-9a-f]{6}$/;
-
 /**
- * The workload a pod belongs to: its name without the suffix an earlier
- * migration added, so that names do not grow with every move.
+ * `<workload>-m<6 hex of the migration id>`, cut to stay within 63 characters. The
+ * workload (not the current pod name) is the base, so names do not grow with moves.
  */
-export function workloadName(podName: string): string {
-  return podName.replace(MIGRATION_SUFFIX, '');
-}
-
-/** `<workload>-m<6 hex of the migration id>`, cut to stay within 63 characters. */
-export function newPodName(podName: string, migrationId: string): string {
+export function newPodName(workload: string, migrationId: string): string {
   const suffix = `-m${migrationId.replace(/-/g, '').slice(0, 6)}`;
-  const base = trimName(workloadName(podName), MAX_POD_NAME_LENGTH - suffix.length);
+  const base = trimName(workload, MAX_POD_NAME_LENGTH - suffix.length);
   return `${base}${suffix}`;
 }
 
 /** The checkpoint claim of a workload: every migration of it reuses the same claim. */
-export function checkpointClaimName(podName: string): string {
-  return `${trimName(workloadName(podName), MAX_POD_NAME_LENGTH - '-checkpoint'.length)}-checkpoint`;
+export function checkpointClaimName(workload: string): string {
+  return `${trimName(workload, MAX_POD_NAME_LENGTH - '-checkpoint'.length)}-checkpoint`;
 }
 
 /** A label value (at most 63 characters) that identifies a workload by name. */
-export function workloadLabel(podName: string): string {
-  const workload = workloadName(podName);
+export function workloadLabel(workload: string): string {
   if (workload.length <= MAX_POD_NAME_LENGTH) return workload;
 
   const digest = createHash('sha256').update(workload).digest('hex').slice(0, 10);

@@ -15,13 +15,13 @@ export interface ReadinessTracker {
  * condition is True; failed for good when it is gone or has ended (Succeeded or
  * Failed, so it will never become Ready); otherwise still waiting.
  */
-export function trackReadiness(podName: string): ReadinessTracker {
+export function trackReadiness(podName: string, what = 'new pod'): ReadinessTracker {
   let reason = 'no status reported yet';
 
   const judge: Judge<V1Pod> = (pod) => {
     if (!pod)
       return {
-        fail: new NewPodNotReadyError(`new pod ${podName} was deleted before it became Ready`),
+        fail: new NewPodNotReadyError(`${what} ${podName} was deleted before it became Ready`),
       };
 
     const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
@@ -30,7 +30,7 @@ export function trackReadiness(podName: string): ReadinessTracker {
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
       return {
-        fail: new NewPodNotReadyError(`new pod ${podName} ended (${phase}): ${describe(pod)}`),
+        fail: new NewPodNotReadyError(`${what} ${podName} ended (${phase}): ${describe(pod)}`),
       };
     }
     reason = describe(pod);

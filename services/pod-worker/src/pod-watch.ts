@@ -13,7 +13,7 @@ export type Judge<T> = (pod: V1Pod | null) => Verdict<T>;
 const WATCH_TIMEOUT_SECONDS = 25;
 
 /** Pause before reading again after the API server failed to answer. */
-const RETRY_DELAY_MS = 1_000;
+export const RETRY_DELAY_MS = 1_000;
 
 /**
  * Follows one pod with a watch until the judge reaches a verdict or the time runs
@@ -54,7 +54,7 @@ export async function watchPodUntil<T>(
   throw onTimeout();
 }
 
-function settle<T>(verdict: NonNullable<Verdict<T>>): T {
+export function settle<T>(verdict: NonNullable<Verdict<T>>): T {
   if ('fail' in verdict) throw verdict.fail;
   return verdict.done;
 }
@@ -84,6 +84,33 @@ function watchOnce<T>(
   judge: Judge<T>,
   deadline: number,
 ): Promise<Verdict<T>> {
+  return watchPodEvents(
+    kube,
+    namespace,
+    { fieldSelector: `metadata.name=${name}`, resourceVersion },
+    (type, pod) => judge(type === 'DELETED' ? null : pod),
+    deadline,
+  );
+}
+
+export interface PodWatchQuery {
+  fieldSelector?: string;
+  labelSelector?: string;
+  resourceVersion: string | undefined;
+}
+
+/**
+ * One round of a watch on the namespace's pods: hands every event to `onEvent` until
+ * it reaches a verdict (returned), or the watch ends, fails or reaches the deadline
+ * (null: the caller reads again and resumes).
+ */
+export function watchPodEvents<T>(
+  kube: KubeClients,
+  namespace: string,
+  query: PodWatchQuery,
+  onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: V1Pod) => Verdict<T>,
+  deadline: number,
+): Promise<Verdict<T>> {
   const remainingSeconds = Math.ceil((deadline - Date.now()) / 1000);
 
   return new Promise((resolve) => {
@@ -103,13 +130,13 @@ function watchOnce<T>(
       Math.max(0, deadline - Date.now()),
     );
 
-    const onEvent = (type: string, object: unknown) => {
+    const handle = (type: string, object: unknown) => {
       if (type === 'ERROR') {
         finish(null); // Typically 410 Gone: read again and resume from a fresh version.
         return;
       }
-      if (type === 'BOOKMARK') return;
-      const verdict = judge(type === 'DELETED' ? null : (object as V1Pod));
+      if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+      const verdict = onEvent(type, object as V1Pod);
       if (verdict) finish(verdict);
     };
 
@@ -117,12 +144,11 @@ function watchOnce<T>(
       .watch(
         `/api/v1/namespaces/${namespace}/pods`,
         {
-          fieldSelector: `metadata.name=${name}`,
-          resourceVersion,
+          ...query,
           allowWatchBookmarks: true,
           timeoutSeconds: Math.min(WATCH_TIMEOUT_SECONDS, Math.max(1, remainingSeconds)),
         },
-        onEvent,
+        handle,
         () => {
           finish(null);
         },
@@ -137,6 +163,6 @@ function watchOnce<T>(
   });
 }
 
-function pause(ms: number): Promise<void> {
+export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
