@@ -56,11 +56,12 @@ export class OrchestratorHarness {
   static async start(
     namespacePrefix: string,
     kubeconfigPath: string,
+    options: { checkpointStorageClass?: string } = {},
   ): Promise<OrchestratorHarness> {
     const kubeConfig = loadTestKubeConfig();
     const redis = testRedis();
     const namespace = await createTestNamespace(kubeConfig, namespacePrefix);
-    const system = await startSystem({ kubeconfigPath, prefix: redis.prefix });
+    const system = await startSystem({ kubeconfigPath, prefix: redis.prefix, ...options });
 
     return new OrchestratorHarness({
       core: kubeConfig.makeApiClient(CoreV1Api),

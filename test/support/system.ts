@@ -17,6 +17,8 @@ export interface SystemOptions {
   /** Redis key prefix of this test file: its queues and records are its own. */
   prefix: string;
   stabilisationDelayMs?: number;
+  /** StorageClass of new checkpoint claims; the cluster's default when unset. */
+  checkpointStorageClass?: string;
 }
 
 export interface RunningSystem {
@@ -53,7 +55,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const handlers = [
     createCaptureStage(kube),
     createPodStage(kube, {
-      checkpoint: { size: '1Gi', storageClass: undefined },
+      checkpoint: { size: '1Gi', storageClass: options.checkpointStorageClass },
       stabilisationDelayMs: options.stabilisationDelayMs ?? 3_000,
       removalSlackMs: 30_000,
     }),
