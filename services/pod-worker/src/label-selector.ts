@@ -1,5 +1,7 @@
 import type { V1LabelSelector, V1LabelSelectorRequirement } from '@kubernetes/client-node';
 
+import { meetsSetRequirement } from '@aso/shared';
+
 /**
  * Label selectors as the API server applies them to a controller's pods.
  * https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
@@ -23,22 +25,11 @@ export function matchesSelector(selector: V1LabelSelector, labels: Labels): bool
 }
 
 function meets(requirement: V1LabelSelectorRequirement, labels: Labels): boolean {
-  const value = labels[requirement.key];
-  const values = requirement.values ?? [];
-
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    default:
-      // An operator this code does not know: match nothing rather than too much.
-      return false;
-  }
+  return meetsSetRequirement(
+    requirement.operator,
+    labels[requirement.key],
+    requirement.values ?? [],
+  );
 }
 
 /** The selector in the string form of the labelSelector query parameter. */

@@ -55,7 +55,7 @@ export function buildNewPod(original: V1Pod, plan: NewPodPlan): V1Pod {
       namespace: original.metadata?.namespace ?? 'default',
       labels: { ...original.metadata?.labels, [LABEL_MIGRATION_ID]: plan.migrationId },
       annotations: {
-        ...original.metadata?.annotations,
+        ...withoutLastApplied(original.metadata?.annotations),
         [ANNOTATION_MIGRATED_FROM]: original.metadata?.name ?? '',
         [ANNOTATION_SOURCE_NODE]: source.nodeName ?? '',
         [ANNOTATION_WORKLOAD]: plan.workload,
@@ -66,6 +66,18 @@ export function buildNewPod(original: V1Pod, plan: NewPodPlan): V1Pod {
 }
 
 /** Drops what the API server or the kubelet owns, or would refuse on create. */
+/**
+ * kubectl's record of the last applied manifest describes the original (its node,
+ * its dropped containers); copied, it would mislead the next `kubectl apply`.
+ */
+function withoutLastApplied(
+  annotations: Record<string, string> | undefined,
+): Record<string, string> {
+  const { 'kubectl.kubernetes.io/last-applied-configuration': _applied, ...rest } =
+    annotations ?? {};
+  return rest;
+}
+
 export function stripServerOwnedFields(spec: V1PodSpec): void {
   delete spec.nodeName;
   delete spec.ephemeralContainers;

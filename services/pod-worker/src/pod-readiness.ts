@@ -52,6 +52,9 @@ export function describe(pod: V1Pod): string {
     if (waiting) return `container ${status.name} waiting: ${waiting.reason ?? 'unknown reason'}`;
     const terminated = status.state?.terminated;
     if (terminated) return `container ${status.name} exited with code ${terminated.exitCode}`;
+    if (!status.ready) return `container ${status.name} running but not ready`;
   }
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.reason) return `phase ${pod.status?.phase ?? 'unknown'}, not Ready: ${ready.reason}`;
   return `phase ${pod.status?.phase ?? 'unknown'}`;
 }

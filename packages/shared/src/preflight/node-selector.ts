@@ -40,6 +40,26 @@ function matchesLabel(
   const values = requirement.values ?? [];
 
   switch (requirement.operator) {
+    case 'Gt':
+      return compareIntegers(value, values) === 1;
+    case 'Lt':
+      return compareIntegers(value, values) === -1;
+    default:
+      return meetsSetRequirement(requirement.operator, value, values);
+  }
+}
+
+/**
+ * The set-based operators that node selectors and label selectors share: In,
+ * NotIn, Exists and DoesNotExist. An unknown operator matches nothing rather than
+ * too much. https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+ */
+export function meetsSetRequirement(
+  operator: string,
+  value: string | undefined,
+  values: string[],
+): boolean {
+  switch (operator) {
     case 'In':
       return value !== undefined && values.includes(value);
     case 'NotIn':
@@ -48,10 +68,6 @@ function matchesLabel(
       return value !== undefined;
     case 'DoesNotExist':
       return value === undefined;
-    case 'Gt':
-      return compareIntegers(value, values) === 1;
-    case 'Lt':
-      return compareIntegers(value, values) === -1;
     default:
       return false;
   }
