@@ -157,6 +157,16 @@ export async function waitUntilReady(context: SwitchContext, newPod: V1Pod): Pro
 }
 
 /** Records the new pod's readiness (the first time only) and tells both pods. */
+/**
+ * When the pod became Ready, as its Ready condition says: a worker that restarted
+ * notices readiness late, and downtime must not include its own outage.
+ */
+function readySince(pod: V1Pod): string | null {
+  const since = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+  if (since === undefined) return null;
+  return new Date(since).toISOString();
+}
+
 export async function recordReady(
   context: SwitchContext,
   ready: V1Pod,
@@ -166,7 +176,7 @@ export async function recordReady(
   await updateRecord(context, (record) => {
     seen.first = record.details.new_pod_ready_at === null;
     record.details.new_pod_node = ready.spec?.nodeName ?? null;
-    record.details.new_pod_ready_at ??= context.stage.now().toISOString();
+    record.details.new_pod_ready_at ??= readySince(ready) ?? context.stage.now().toISOString();
     record.details.optimized_resources = {
       requested: sumRequests(ready.spec?.containers ?? []),
       measured: { status: 'unmeasured', reason: 'waiting for the stabilisation delay' },
