@@ -50,13 +50,19 @@ export class MigrationStore {
     });
   }
 
+  /** The unfinished migration that holds a pod's lock, if any. */
+  async activeMigration(namespace: string, podName: string): Promise<MigrationRecord | null> {
+    const holder = await this.redis.get(`${this.prefix}:pod-lock:${namespace}/${podName}`);
+    const held = holder === null ? null : await this.get(holder);
+    return held && !isFinished(held) ? held : null;
+  }
+
   private async tryCreate(record: MigrationRecord): Promise<boolean> {
     const lock = this.podLockKey(record);
     await this.redis.watch(lock);
 
-    const holder = await this.redis.get(lock);
-    const held = holder === null ? null : await this.get(holder);
-    if (held && !isFinished(held)) {
+    const held = await this.activeMigration(record.request.pod_namespace, record.request.pod_name);
+    if (held) {
       await this.redis.unwatch();
       throw new MigrationInProgressError(podOf(record), held.migration_id);
     }

@@ -218,6 +218,13 @@ describe('pre-flight', () => {
       migration_id: first.migration_id,
     });
     expect((await post({ ...valid, pod_name: 'other' })).status).toBe(202);
+
+    const dry = (await (await post({ ...valid, dry_run: true })).json()) as {
+      plan: { warnings: string[] };
+    };
+    expect(dry.plan.warnings.join('\n')).toContain(
+      `migration ${first.migration_id} of this pod is in progress`,
+    );
   });
 });
 

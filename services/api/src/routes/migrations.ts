@@ -13,6 +13,7 @@ import {
   newMigrationRecord,
   QueueUnavailableError,
   ValidationError,
+  type MigrationPlan,
   type MigrationRecord,
 } from '@aso/shared';
 
@@ -47,7 +48,8 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
     // The pre-flight refuses what cannot succeed before anything is stored or touched.
     const { plan } = await deps.planner(request);
-    if (request.dry_run) return c.json({ dry_run: true, request, plan });
+    if (request.dry_run)
+      return c.json({ dry_run: true, request, plan: await withLockWarning(deps, plan) });
 
     const record = newMigrationRecord(newId(), request, now());
 
@@ -77,6 +79,19 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   return routes;
+}
+
+/** A dry run tells what the real request would meet: a migration already in progress. */
+async function withLockWarning(deps: ApiDeps, plan: MigrationPlan): Promise<MigrationPlan> {
+  const active = await fromStore(() =>
+    deps.store.activeMigration(plan.pod.namespace, plan.pod.name),
+  );
+  if (!active) return plan;
+
+  const warning =
+    `migration ${active.migration_id} of this pod is in progress; ` +
+    'the request would be refused with 409 until it ends';
+  return { ...plan, warnings: [...plan.warnings, warning] };
 }
 
 function requestBodyLimit() {
