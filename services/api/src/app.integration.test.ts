@@ -41,6 +41,7 @@ function plannerOver(pods: string[]) {
       return Promise.reject(new PodNotFoundError(request.pod_namespace, request.pod_name));
     }
     const found = pod(request.pod_name, { nodeName: request.source_node });
+    const containerStates = captureContainerStates(found);
     const plan = buildMigrationPlan({
       pod: found,
       sourceNode: request.source_node,
@@ -48,9 +49,9 @@ function plannerOver(pods: string[]) {
       podsOnTarget: [],
       claims: [],
       persistentVolumes: [],
-      containerStates: captureContainerStates(found),
+      containerStates,
     });
-    return Promise.resolve({ pod: found, plan });
+    return Promise.resolve({ pod: found, plan, containerStates });
   };
 }
 

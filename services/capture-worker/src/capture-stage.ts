@@ -2,7 +2,6 @@ import type { V1Pod } from '@kubernetes/client-node';
 
 import {
   ANNOTATION_WORKLOAD,
-  captureContainerStates,
   planMigration,
   readPodUsage,
   recordPodEvent,
@@ -27,9 +26,9 @@ export function createCaptureStage(kube: KubeClients): StageHandler {
 
     async run(context: StageContext) {
       const { request } = context.record;
-      const { pod, plan } = await planMigration(kube, request);
       // The plan refuses a pod with nothing left to run, among its other checks.
-      const containerStates = captureContainerStates(pod);
+      const { pod, plan, containerStates } = await planMigration(kube, request);
+      const strategy = switchStrategy(plan);
       const measured = await readPodUsage(
         kube.customObjects,
         request.pod_namespace,
@@ -38,14 +37,15 @@ export function createCaptureStage(kube: KubeClients): StageHandler {
 
       await context.store.update(context.record.migration_id, (record) => {
         record.details.plan = plan;
-        record.details.strategy = switchStrategy(plan);
+        record.details.strategy = strategy;
         record.details.original_manifest = manifestOf(pod);
         record.details.source_pod_uid = pod.metadata?.uid ?? null;
         record.details.workload =
           pod.metadata?.annotations?.[ANNOTATION_WORKLOAD] ?? pod.metadata?.name ?? null;
         record.details.restart_policy = pod.spec?.restartPolicy ?? 'Always';
         record.details.container_states = containerStates;
-        record.details.warnings.push(...plan.warnings);
+        // Assigned, not appended: a retried capture must not repeat the warnings.
+        record.details.warnings = [...plan.warnings];
         record.details.original_resources = {
           requested: sumRequests(pod.spec?.containers ?? []),
           measured,
@@ -54,10 +54,10 @@ export function createCaptureStage(kube: KubeClients): StageHandler {
       await recordPodEvent(kube.core, context.log, pod, {
         type: 'Normal',
         reason: 'MigrationPlanned',
-        message: `migration ${context.record.migration_id} to ${request.target_node} planned (${switchStrategy(plan)})`,
+        message: `migration ${context.record.migration_id} to ${request.target_node} planned (${strategy})`,
       });
       context.log.info(
-        { kept: plan.kept_containers, strategy: switchStrategy(plan), measured: measured.status },
+        { kept: plan.kept_containers, strategy, measured: measured.status },
         'pod captured',
       );
 
@@ -66,7 +66,7 @@ export function createCaptureStage(kube: KubeClients): StageHandler {
   };
 }
 
-export function switchStrategy(plan: MigrationPlan): SwitchStrategy {
+function switchStrategy(plan: MigrationPlan): SwitchStrategy {
   if (plan.controller.kind === 'ReplicaSet') return 'replicaset-handoff';
   return plan.volumes.strategy;
 }

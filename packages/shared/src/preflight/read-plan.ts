@@ -7,6 +7,7 @@ import type {
 
 import { NodeNotFoundError, PodNotFoundError } from '../errors.ts';
 import { isNotFound, kubernetesError, type KubeClients } from '../kube.ts';
+import type { ContainerState } from '../migration.ts';
 import type { MigrationRequest } from '../migration-request.ts';
 import { captureContainerStates } from './container-states.ts';
 import { buildMigrationPlan, type MigrationPlan } from './plan.ts';
@@ -14,6 +15,8 @@ import { buildMigrationPlan, type MigrationPlan } from './plan.ts';
 export interface PlannedMigration {
   pod: V1Pod;
   plan: MigrationPlan;
+  /** The app containers' states the plan was built from. */
+  containerStates: ContainerState[];
 }
 
 /**
@@ -33,6 +36,7 @@ export async function planMigration(
     readClaims(kube, pod),
   ]);
   const persistentVolumes = await readVolumes(kube, claims);
+  const containerStates = captureContainerStates(pod);
 
   const plan = buildMigrationPlan({
     pod,
@@ -41,9 +45,9 @@ export async function planMigration(
     podsOnTarget,
     claims,
     persistentVolumes,
-    containerStates: captureContainerStates(pod),
+    containerStates,
   });
-  return { pod, plan };
+  return { pod, plan, containerStates };
 }
 
 async function readPod(kube: KubeClients, namespace: string, name: string): Promise<V1Pod> {
