@@ -12,7 +12,7 @@ import {
   type TestNamespace,
 } from '../setup/kube.ts';
 import { testRedis, type TestRedis } from './redis.ts';
-import { startSystem, type RunningSystem } from './system.ts';
+import { startSystem, type RunningSystem, type SystemOptions } from './system.ts';
 
 export interface Problem {
   status: number;
@@ -56,7 +56,7 @@ export class OrchestratorHarness {
   static async start(
     namespacePrefix: string,
     kubeconfigPath: string,
-    options: { checkpointStorageClass?: string } = {},
+    options: Pick<SystemOptions, 'checkpointStorageClass' | 'serviceKubeconfigs'> = {},
   ): Promise<OrchestratorHarness> {
     const kubeConfig = loadTestKubeConfig();
     const redis = testRedis();

@@ -19,7 +19,11 @@ export interface SystemOptions {
   stabilisationDelayMs?: number;
   /** StorageClass of new checkpoint claims; the cluster's default when unset. */
   checkpointStorageClass?: string;
+  /** A kubeconfig per service, to run each under its own identity; `kubeconfigPath` if unset. */
+  serviceKubeconfigs?: Partial<Record<SystemService, string>>;
 }
+
+export type SystemService = 'api' | 'capture' | 'pod' | 'metrics';
 
 export interface RunningSystem {
   apiUrl: string;
@@ -32,7 +36,10 @@ export interface RunningSystem {
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const logger = createLogger('e2e', process.env['TEST_LOG_LEVEL'] ?? 'silent');
-  const kube = createKubeClients(loadKubeConfig(options.kubeconfigPath));
+  const kubeOf = (service: SystemService) =>
+    createKubeClients(
+      loadKubeConfig(options.serviceKubeconfigs?.[service] ?? options.kubeconfigPath),
+    );
   const base = {
     REDIS_URL: TEST_REDIS_URL,
     ASO_KEY_PREFIX: options.prefix,
@@ -49,17 +56,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
   const api: RunningApi = await startApi(
     apiConfigSchema.parse({ ...base, PORT: '0' }),
-    kube,
+    kubeOf('api'),
     logger,
   );
   const handlers = [
-    createCaptureStage(kube),
-    createPodStage(kube, {
+    createCaptureStage(kubeOf('capture')),
+    createPodStage(kubeOf('pod'), {
       checkpoint: { size: '1Gi', storageClass: options.checkpointStorageClass },
       stabilisationDelayMs: options.stabilisationDelayMs ?? 3_000,
       removalSlackMs: 30_000,
     }),
-    createMetricsStage(kube),
+    createMetricsStage(kubeOf('metrics')),
   ];
   const workers: RunningWorker[] = [];
   for (const handler of handlers) {
@@ -67,7 +74,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       await startWorkerService({
         service: `${handler.stage}-worker`,
         config: workerConfig,
-        kube,
+        kube: kubeOf(handler.stage),
         logger: logger.child({ stage: handler.stage }),
         handler,
       }),
