@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 
-import type { MigrationRecord } from '@aso/shared';
+import { isFinished, type MigrationRecord } from '@aso/shared';
 
 import {
   createTestNamespace,
@@ -81,7 +81,10 @@ export class OrchestratorHarness {
   async api(path: string, init: { method?: string; body?: string } = {}): Promise<ApiAnswer> {
     const response = await fetch(`${this.system.apiUrl}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${this.system.apiToken}`,
+      },
     });
     return { status: response.status, body: await response.json(), headers: response.headers };
   }
@@ -113,7 +116,7 @@ export class OrchestratorHarness {
       async () => {
         const { body } = await this.api(`/api/v1/migrations/${id}`);
         const record = body as MigrationRecord;
-        return record.status === 'completed' || record.status === 'failed' ? record : undefined;
+        return isFinished(record) ? record : undefined;
       },
       { timeoutMs, what: `migration ${id} to finish` },
     );

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+
 import {
   createKubeClients,
   createLogger,
   loadKubeConfig,
   startWorkerService,
+  workerConfigSchema,
   type RunningWorker,
 } from '@aso/shared';
 import { apiConfigSchema, startApi, type RunningApi } from '@aso/api';
@@ -27,6 +30,8 @@ export type SystemService = 'api' | 'capture' | 'pod' | 'metrics';
 
 export interface RunningSystem {
   apiUrl: string;
+  /** A read-write bearer token the API accepts. */
+  apiToken: string;
   stop(): Promise<void>;
 }
 
@@ -46,16 +51,23 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ASO_KUBECONFIG: options.kubeconfigPath,
     LOG_LEVEL: 'silent' as const,
   };
-  const workerConfig = {
+  const workerConfig = workerConfigSchema.parse({
     ...base,
     WORKER_CONCURRENCY: 2,
     METRICS_HOST: '127.0.0.1',
     METRICS_PORT: 0,
     SHUTDOWN_TIMEOUT_MS: 5_000,
-  };
+  });
 
+  const apiToken = randomBytes(32).toString('base64url');
   const api: RunningApi = await startApi(
-    apiConfigSchema.parse({ ...base, PORT: '0' }),
+    apiConfigSchema.parse({
+      ...base,
+      PORT: '0',
+      ASO_API_TOKENS: `read-write:${apiToken}`,
+      // Tests poll migrations several times a second; the limit has tests of its own.
+      ASO_RATE_LIMIT_PER_MINUTE: '0',
+    }),
     kubeOf('api'),
     logger,
   );
@@ -83,6 +95,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
   return {
     apiUrl: api.url,
+    apiToken,
     async stop() {
       await Promise.all(workers.map((worker) => worker.close()));
       await api.close();

@@ -18,6 +18,7 @@ import {
 import { node, pod } from '../../../packages/shared/src/preflight/test-fixtures.ts';
 
 import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
+import { loadApiTokens } from './api-tokens.ts';
 import { createApp } from './app.ts';
 
 const valid = {
@@ -26,6 +27,9 @@ const valid = {
   target_node: 'worker-2',
   preserve_pv: true,
 };
+
+const TOKEN = 'app-integration-test-token';
+const tokens = loadApiTokens({ ASO_API_TOKENS: `read-write:${TOKEN}` });
 
 let redis: TestRedis;
 let queues: StageQueues;
@@ -65,6 +69,7 @@ beforeEach(() => {
     logger: createLogger('api-test', 'silent'),
     registry: createMetricsRegistry('api-test'),
     checks: { redis: () => Promise.resolve() },
+    tokens,
   });
 });
 
@@ -73,8 +78,20 @@ afterEach(async () => {
   await redis.cleanup();
 });
 
+/** A request with the test's read-write token; the access rules have tests of their own. */
+function call(
+  target: ReturnType<typeof createApp>,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+) {
+  return target.request(path, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, ...init.headers },
+  });
+}
+
 function post(body: unknown) {
-  return app.request('/api/v1/migrations', {
+  return call(app, '/api/v1/migrations', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -130,7 +147,7 @@ describe('POST /api/v1/migrations', () => {
   });
 
   it('refuses a body that is not JSON, or too large, before reading it', async () => {
-    const text = await app.request('/api/v1/migrations', {
+    const text = await call(app, '/api/v1/migrations', {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: JSON.stringify(valid),
@@ -160,9 +177,10 @@ describe('POST /api/v1/migrations', () => {
       logger: createLogger('api-test', 'silent'),
       registry: createMetricsRegistry('api-test'),
       checks: {},
+      tokens,
     });
 
-    const response = await down.request('/api/v1/migrations', {
+    const response = await call(down, '/api/v1/migrations', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(valid),
@@ -170,7 +188,7 @@ describe('POST /api/v1/migrations', () => {
     const problem = (await response.json()) as { code: string };
     const reads = await Promise.all(
       ['/api/v1/migrations', `/api/v1/migrations/${randomUUID()}`, '/api/v1/metrics'].map((path) =>
-        Promise.resolve(down.request(path)),
+        Promise.resolve(call(down, path)),
       ),
     );
     await downQueues.close();
@@ -192,7 +210,7 @@ describe('pre-flight', () => {
     expect(response.status).toBe(200);
     expect(body.dry_run).toBe(true);
     expect(body.plan.kept_containers).toEqual(['main']);
-    const list = (await (await app.request('/api/v1/migrations')).json()) as { items: unknown[] };
+    const list = (await (await call(app, '/api/v1/migrations')).json()) as { items: unknown[] };
     expect(list.items).toEqual([]);
   });
 
@@ -233,15 +251,15 @@ describe('GET /api/v1/migrations', () => {
   it('returns a migration by id, and a problem for an unknown or malformed id', async () => {
     const created = (await (await post(valid)).json()) as MigrationRecord;
 
-    const found = await app.request(`/api/v1/migrations/${created.migration_id}`);
+    const found = await call(app, `/api/v1/migrations/${created.migration_id}`);
     expect(found.status).toBe(200);
     expect(((await found.json()) as MigrationRecord).migration_id).toBe(created.migration_id);
 
-    const unknown = await app.request(`/api/v1/migrations/${randomUUID()}`);
+    const unknown = await call(app, `/api/v1/migrations/${randomUUID()}`);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { code: string }).code).toBe('migration-not-found');
 
-    const malformed = await app.request('/api/v1/migrations/not-an-id');
+    const malformed = await call(app, '/api/v1/migrations/not-an-id');
     expect(malformed.status).toBe(400);
   });
 
@@ -249,22 +267,22 @@ describe('GET /api/v1/migrations', () => {
     const first = (await (await post(valid)).json()) as MigrationRecord;
     const second = (await (await post({ ...valid, pod_name: 'other' })).json()) as MigrationRecord;
 
-    const list = (await (await app.request('/api/v1/migrations?limit=1')).json()) as {
+    const list = (await (await call(app, '/api/v1/migrations?limit=1')).json()) as {
       items: MigrationRecord[];
     };
     expect(list.items.map((r) => r.migration_id)).toEqual([second.migration_id]);
 
-    const all = (await (await app.request('/api/v1/migrations')).json()) as {
+    const all = (await (await call(app, '/api/v1/migrations')).json()) as {
       items: MigrationRecord[];
     };
     expect(all.items.map((r) => r.migration_id)).toEqual([second.migration_id, first.migration_id]);
 
-    expect((await app.request('/api/v1/migrations?limit=0')).status).toBe(400);
+    expect((await call(app, '/api/v1/migrations?limit=0')).status).toBe(400);
   });
 
   it('reports KPIs', async () => {
     await post(valid);
-    const kpis = (await (await app.request('/api/v1/metrics')).json()) as {
+    const kpis = (await (await call(app, '/api/v1/metrics')).json()) as {
       total: number;
       in_flight: number;
     };
@@ -276,9 +294,9 @@ describe('operations', () => {
   it('answers health, readiness, Prometheus metrics and unknown routes', async () => {
     expect(await (await app.request('/health')).json()).toEqual({ status: 'ok' });
     expect((await app.request('/ready')).status).toBe(200);
-    expect(await (await app.request('/metrics')).text()).toMatch(/process_cpu_user_seconds_total/);
+    expect(await (await call(app, '/metrics')).text()).toMatch(/process_cpu_user_seconds_total/);
 
-    const missing = await app.request('/nowhere');
+    const missing = await call(app, '/nowhere');
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/problem+json');
   });

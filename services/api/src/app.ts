@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 
+import { bearerAuth } from './auth.ts';
 import type { ApiDeps, ApiEnv } from './deps.ts';
+import { errorHeaders } from './error-headers.ts';
 import { buildProblem, problemFor, problemResponse } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
 import { migrationRoutes } from './routes/migrations.ts';
+import { rateLimit } from './rate-limit.ts';
 
 /** The HTTP gateway: validates requests, hands migrations to the queues, reports on them. */
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
@@ -13,17 +16,19 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(async function requestLog(c, next) {
     const started = performance.now();
-    const log = deps.logger.child({ requestId: c.get('requestId') });
-    c.set('log', log);
+    c.set('log', deps.logger.child({ requestId: c.get('requestId') }));
 
     await next();
 
+    // Headers and query are left out on purpose: they may carry a token.
     const durationMs = Math.round(performance.now() - started);
-    log.info(
+    c.get('log').info(
       { method: c.req.method, path: c.req.path, status: c.res.status, durationMs },
       'request',
     );
   });
+  app.use(bearerAuth(deps.tokens));
+  if (deps.rateLimiter) app.use(rateLimit(deps.rateLimiter));
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1', migrationRoutes(deps));
@@ -40,7 +45,11 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     const log = (c.get('log') as typeof deps.logger | undefined) ?? deps.logger;
     if (problem.status >= 500)
       log.error({ err: error, requestId: problem.request_id }, 'request failed');
-    return problemResponse(c, problem);
+    const response = problemResponse(c, problem);
+    for (const [name, value] of Object.entries(errorHeaders(error))) {
+      response.headers.set(name, value);
+    }
+    return response;
   });
 
   return app;

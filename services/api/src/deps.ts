@@ -8,6 +8,9 @@ import type {
   StageQueues,
 } from '@aso/shared';
 
+import type { ApiToken, ApiTokens } from './api-tokens.ts';
+import type { RateLimiter } from './rate-limit.ts';
+
 /** Runs the pre-flight against the cluster; throws the refusal's error. */
 export type Planner = (request: MigrationRequest) => Promise<PlannedMigration>;
 
@@ -20,10 +23,17 @@ export interface ApiDeps {
   registry: Registry;
   /** Readiness checks by dependency name; each throws when its dependency is unusable. */
   checks: Record<string, () => Promise<void>>;
+  /** The bearer tokens the API accepts. Required: there is no unauthenticated API. */
+  tokens: ApiTokens;
+  /** Counts requests per token; without it nothing is limited. */
+  rateLimiter?: RateLimiter | undefined;
+  /** Namespaces migrations may be requested in; without it, every namespace. */
+  allowedNamespaces?: ReadonlySet<string> | undefined;
   now?: () => Date;
   newId?: () => string;
 }
 
 export interface ApiEnv {
-  Variables: { requestId: string; log: Logger };
+  /** `token` is set on every route but the probes, once the bearer token is checked. */
+  Variables: { requestId: string; log: Logger; token: ApiToken };
 }

@@ -12,21 +12,51 @@ import {
   MigrationStore,
   planMigration,
   portSchema,
+  requireNoEviction,
   StageQueues,
   type KubeClients,
   type Logger,
 } from '@aso/shared';
 
+import { loadApiTokens, type ApiTokens } from './api-tokens.ts';
 import { createApp } from './app.ts';
+import { RateLimiter } from './rate-limit.ts';
+
+/** A DNS-1123 label, the form of a namespace name. */
+const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export const apiConfigSchema = baseConfigSchema.extend({
   /** Address the API listens on. Default loopback only. */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Port the API listens on; 0 picks a free one. Default 8080. */
   PORT: portSchema.default(8080),
+  /** Comma-separated bearer tokens, each "read-write:<token>" or "read-only:<token>". */
+  ASO_API_TOKENS: z.string().optional(),
+  /** A file of the same entries, one a line (a mounted Kubernetes Secret); # starts a comment. */
+  ASO_API_TOKENS_FILE: z.string().min(1).optional(),
+  /** Comma-separated namespaces migrations may be requested in. Default: every namespace. */
+  ASO_ALLOWED_NAMESPACES: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined ? undefined : namespaceList(value)))
+    .pipe(
+      z
+        .array(z.string().regex(NAMESPACE_PATTERN, 'each entry must be a namespace name'))
+        .min(1, 'name at least one namespace, or unset it to allow every namespace')
+        .optional(),
+    ),
+  /** Requests each token may make a minute, counted across replicas in Redis; 0 = no limit. Default 120. */
+  ASO_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
 });
 
 export type ApiConfig = z.output<typeof apiConfigSchema>;
+
+function namespaceList(value: string): string[] {
+  return value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
 
 export interface RunningApi {
   url: string;
@@ -39,8 +69,14 @@ export async function startApi(
   kube: KubeClients,
   logger: Logger,
 ): Promise<RunningApi> {
-  const storeRedis = createRedis(config.REDIS_URL, 'producer', 'api:store', logger);
-  const queueRedis = createRedis(config.REDIS_URL, 'producer', 'api:queues', logger);
+  // Before any connection: a gateway without tokens must not start at all.
+  const tokens = loadApiTokens(config);
+  logAccessSettings(config, tokens, logger);
+
+  // Before the queues open: an evicting Redis would silently drop jobs and records.
+  await requireNoEviction(config, 'producer', 'api');
+  const storeRedis = createRedis(config, 'producer', 'api:store', logger);
+  const queueRedis = createRedis(config, 'producer', 'api:queues', logger);
   const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
   const version = kube.kubeConfig.makeApiClient(VersionApi);
 
@@ -50,6 +86,17 @@ export async function startApi(
     planner: (request) => planMigration(kube, request),
     logger,
     registry: createMetricsRegistry('api'),
+    tokens,
+    rateLimiter:
+      config.ASO_RATE_LIMIT_PER_MINUTE > 0
+        ? new RateLimiter({
+            redis: storeRedis,
+            keyPrefix: config.ASO_KEY_PREFIX,
+            perMinute: config.ASO_RATE_LIMIT_PER_MINUTE,
+            logger,
+          })
+        : undefined,
+    allowedNamespaces: config.ASO_ALLOWED_NAMESPACES && new Set(config.ASO_ALLOWED_NAMESPACES),
     checks: {
       redis: async () => {
         await storeRedis.ping();
@@ -74,6 +121,22 @@ export async function startApi(
       logger.info('api stopped');
     },
   };
+}
+
+function logAccessSettings(config: ApiConfig, tokens: ApiTokens, logger: Logger): void {
+  logger.info(
+    { readWriteTokens: tokens.count('read-write'), readOnlyTokens: tokens.count('read-only') },
+    'api tokens loaded',
+  );
+  if (config.ASO_ALLOWED_NAMESPACES === undefined) {
+    logger.warn('ASO_ALLOWED_NAMESPACES is unset: migrations are allowed in every namespace');
+  } else {
+    logger.info({ allowedNamespaces: config.ASO_ALLOWED_NAMESPACES }, 'namespace allow-list');
+  }
+  logger.info(
+    { perMinute: config.ASO_RATE_LIMIT_PER_MINUTE || 'unlimited' },
+    'rate limit per token',
+  );
 }
 
 function listen(

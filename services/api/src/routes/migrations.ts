@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 
 import {
-  MigrationInProgressError,
   migrationRequestSchema,
   OrchestratorError,
   PayloadTooLargeError,
@@ -13,12 +12,16 @@ import {
   newMigrationRecord,
   QueueUnavailableError,
   ValidationError,
+  type Created,
+  type IdempotencyClaim,
   type MigrationPlan,
   type MigrationRecord,
+  type MigrationRequest,
 } from '@aso/shared';
 
 import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { computeKpis } from '../kpis.ts';
+import { requireAllowedNamespace } from '../namespace-policy.ts';
 import { validate } from '../validation.ts';
 
 const MAX_LIST_LIMIT = 500;
@@ -34,6 +37,11 @@ const listQuerySchema = z.object({
 
 const idSchema = z.uuid({ error: 'the migration id must be a UUID' });
 
+/** Visible ASCII, as HTTP header values carry safely; long enough for any UUID or digest. */
+const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 visible ASCII characters');
+
 /** A migration request is a few hundred bytes; anything far larger is refused unread. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
 
@@ -45,22 +53,51 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
   routes.post('/migrations', requestBodyLimit(), async function submitMigration(c) {
     requireJson(c);
     const request = validate(migrationRequestSchema, await readJsonBody(c), 'request body');
+    requireAllowedNamespace(deps.allowedNamespaces, request.pod_namespace);
+    const idempotency = idempotencyClaim(c, request);
+
+    // A repeated request is answered before the pre-flight, which the first one's
+    // migration may have made untrue (the pod has moved).
+    if (idempotency && !request.dry_run) {
+      const earlier = await fromStore(() => deps.store.findIdempotent(idempotency));
+      if (earlier) return accepted(c, earlier, true);
+    }
 
     // The pre-flight refuses what cannot succeed before anything is stored or touched.
     const { plan } = await deps.planner(request);
     if (request.dry_run)
       return c.json({ dry_run: true, request, plan: await withLockWarning(deps, plan) });
 
-    const record = newMigrationRecord(newId(), request, now());
+    const created = await enqueue(deps, newMigrationRecord(newId(), request, now()), idempotency);
+    if (!created.replayed) {
+      c.get('log').info(
+        {
+          migrationId: created.record.migration_id,
+          namespace: request.pod_namespace,
+          pod: request.pod_name,
+        },
+        'migration accepted',
+      );
+    }
+    return accepted(c, created.record, created.replayed);
+  });
 
-    await enqueue(deps, record);
+  routes.delete('/migrations/:id', async function cancelMigration(c) {
+    const id = validate(idSchema, c.req.param('id'), 'id');
+    const record = await fromStore(() => deps.store.requestCancel(id, now()));
+
+    const ended = record.status === 'cancelled';
     c.get('log').info(
-      { migrationId: record.migration_id, namespace: request.pod_namespace, pod: request.pod_name },
-      'migration accepted',
+      {
+        migrationId: id,
+        namespace: record.request.pod_namespace,
+        pod: record.request.pod_name,
+        ended,
+      },
+      ended ? 'migration cancelled' : 'migration cancel requested',
     );
-
-    const location = `/api/v1/migrations/${record.migration_id}`;
-    return c.json({ ...record, location }, 202, { Location: location });
+    // 202 while the running stage still has to roll back; 200 when it is over.
+    return c.json(record, ended ? 200 : 202);
   });
 
   routes.get('/migrations', async function listMigrations(c) {
@@ -92,6 +129,29 @@ async function withLockWarning(deps: ApiDeps, plan: MigrationPlan): Promise<Migr
     `migration ${active.migration_id} of this pod is in progress; ` +
     'the request would be refused with 409 until it ends';
   return { ...plan, warnings: [...plan.warnings, warning] };
+}
+
+function accepted(c: Context<ApiEnv>, record: MigrationRecord, replayed: boolean): Response {
+  const location = `/api/v1/migrations/${record.migration_id}`;
+  const headers: Record<string, string> = { Location: location };
+  if (replayed) headers['Idempotent-Replayed'] = 'true';
+  return c.json({ ...record, location }, 202, headers);
+}
+
+/**
+ * The client's Idempotency-Key with a digest of the validated request: the same
+ * key with another request is a client error, not a replay.
+ */
+function idempotencyClaim(
+  c: Context<ApiEnv>,
+  request: MigrationRequest,
+): IdempotencyClaim | undefined {
+  const header = c.req.header('idempotency-key');
+  if (header === undefined) return undefined;
+
+  const key = validate(idempotencyKeySchema, header, 'Idempotency-Key header');
+  const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  return { key, fingerprint };
 }
 
 function requestBodyLimit() {
@@ -142,22 +202,29 @@ async function readJsonBody(c: Context<ApiEnv>): Promise<unknown> {
  * cannot be queued the record is withdrawn, so no migration exists that nothing
  * will ever work on; the caller gets a 503 and may retry.
  */
-async function enqueue(deps: ApiDeps, record: MigrationRecord): Promise<void> {
+async function enqueue(
+  deps: ApiDeps,
+  record: MigrationRecord,
+  idempotency: IdempotencyClaim | undefined,
+): Promise<Created> {
+  let created: Created;
   try {
-    await deps.store.create(record);
+    created = await deps.store.create(record, idempotency);
   } catch (error) {
-    if (error instanceof MigrationInProgressError) throw error;
+    if (error instanceof OrchestratorError) throw error;
     throw new QueueUnavailableError('the migration store (Redis) cannot be reached; retry later', {
       cause: error,
     });
   }
+  if (created.replayed) return created;
 
   try {
     await deps.queues.enqueue('capture', record.migration_id);
   } catch (error) {
-    await deps.store.discard(record).catch(() => undefined);
+    await deps.store.discard(record, idempotency).catch(() => undefined);
     throw new QueueUnavailableError('the migration queue (Redis) cannot be reached; retry later', {
       cause: error,
     });
   }
+  return created;
 }
