@@ -39,7 +39,7 @@ export function bearerAuth(tokens: ApiTokens): MiddlewareHandler<ApiEnv> {
     }
 
     c.set('token', token);
-    c.set('log', c.get('log').child({ token: token.name, access: token.access }));
+    c.set('log', c.get('log').child({ tokenName: token.name, access: token.access }));
     if (token.access === 'read-only' && !READ_METHODS.has(c.req.method)) {
       throw new ReadOnlyTokenError(c.req.method);
     }

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+
+import {
+  buildMigrationPlan,
+  captureContainerStates,
+  createLogger,
+  createMetricsRegistry,
+  createRedis,
+  MigrationStore,
+  PodNotFoundError,
+  StageQueues,
+  type Logger,
+  type MigrationRequest,
+  type PlannedMigration,
+} from '@aso/shared';
+import { createApp, type ApiDeps } from '@aso/api';
+
+import { loadApiTokens } from '../../services/api/src/api-tokens.ts';
+import { RateLimiter } from '../../services/api/src/rate-limit.ts';
+import { node, pod } from '../../packages/shared/src/preflight/test-fixtures.ts';
+import { testRedis, type TestRedis } from './redis.ts';
+
+/** A fresh token of the kind `npm start` generates. */
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export interface InProcessApiOptions {
+  /** ASO_API_TOKENS as the service reads it. */
+  tokens: string;
+  /** Requests per token a minute; no limiter when unset. */
+  rateLimitPerMinute?: number;
+  allowedNamespaces?: string[];
+  planner?: ApiDeps['planner'];
+  logger?: Logger;
+  /** Redis of the rate limiter, when a test needs it elsewhere (unreachable). */
+  rateLimitRedisUrl?: string;
+  /** Another instance's Redis prefix, to act as a second replica of it. */
+  replicaOf?: InProcessApi;
+}
+
+export interface InProcessApi {
+  app: ReturnType<typeof createApp>;
+  redis: TestRedis;
+  store: MigrationStore;
+  queues: StageQueues;
+  /** Migration records plus capture jobs: what a refused request must leave unchanged. */
+  footprint(): Promise<{ records: number; jobs: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway built in-process as server.ts builds it, over the real Redis under a
+ * prefix of its own, so the access rules are tested without a cluster.
+ */
+export function inProcessApi(options: InProcessApiOptions): InProcessApi {
+  const redis = options.replicaOf?.redis ?? testRedis();
+  const storeRedis = createRedis(redis.url, 'producer', 'test:store');
+  const limiterRedis = createRedis(options.rateLimitRedisUrl ?? redis.url, 'producer', 'test:rl');
+  const queues = new StageQueues(createRedis(redis.url, 'producer', 'test:queues'), redis.prefix);
+  const store = new MigrationStore(storeRedis, redis.prefix);
+  const logger = options.logger ?? createLogger('api-test', 'silent');
+
+  const app = createApp({
+    store,
+    queues,
+    planner: options.planner ?? plannerOverFixtures,
+    logger,
+    registry: createMetricsRegistry('api-test'),
+    checks: {},
+    tokens: loadApiTokens({ ASO_API_TOKENS: options.tokens }),
+    rateLimiter:
+      options.rateLimitPerMinute === undefined
+        ? undefined
+        : new RateLimiter({
+            redis: limiterRedis,
+            keyPrefix: redis.prefix,
+            perMinute: options.rateLimitPerMinute,
+            logger,
+          }),
+    allowedNamespaces: options.allowedNamespaces && new Set(options.allowedNamespaces),
+  });
+
+  return {
+    app,
+    redis,
+    store,
+    queues,
+    async footprint() {
+      const counts = await queues.queue('capture').getJobCounts();
+      const jobs = Object.values(counts).reduce((sum, count) => sum + count, 0);
+      return { records: (await store.list(500)).length, jobs };
+    },
+    async close() {
+      await queues.close();
+      storeRedis.disconnect();
+      limiterRedis.disconnect();
+      if (!options.replicaOf) await redis.cleanup();
+    },
+  };
+}
+
+/** The real plan builder over a fixture pod of the requested name; "ghost" does not exist. */
+export function plannerOverFixtures(request: MigrationRequest): Promise<PlannedMigration> {
+  if (request.pod_name === 'ghost') {
+    return Promise.reject(new PodNotFoundError(request.pod_namespace, request.pod_name));
+  }
+  const found = pod(request.pod_name, { nodeName: request.source_node });
+  const containerStates = captureContainerStates(found);
+  const plan = buildMigrationPlan({
+    pod: found,
+    sourceNode: request.source_node,
+    targetNode: node(request.target_node),
+    podsOnTarget: [],
+    claims: [],
+    persistentVolumes: [],
+    containerStates,
+  });
+  return Promise.resolve({ pod: found, plan, containerStates });
+}
