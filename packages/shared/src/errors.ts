@@ -269,3 +269,20 @@ export class UnsupportedMediaTypeError extends OrchestratorError {
   readonly code = 'unsupported-media-type';
   readonly status = 415;
 }
+
+/** A Redis that may evict keys would silently lose queued jobs and migration records. */
+export class RedisEvictionPolicyError extends OrchestratorError {
+  readonly code = 'redis-eviction-policy';
+  readonly status = 500;
+
+  constructor(server: string, policy: string | null) {
+    const found =
+      policy === null ? 'does not report its maxmemory-policy' : `runs maxmemory-policy ${policy}`;
+    super(
+      `Redis ${server} ${found}; only noeviction keeps queued jobs and migration records ` +
+        'from being dropped when memory runs out. Set it with ' +
+        '"CONFIG SET maxmemory-policy noeviction" (then CONFIG REWRITE), the redis.conf line ' +
+        '"maxmemory-policy noeviction", or your provider\'s parameter group',
+    );
+  }
+}

@@ -10,6 +10,8 @@ export * from './pod-metrics.ts';
 export * from './quantity.ts';
 export * from './queues.ts';
 export * from './redis.ts';
+export * from './redis-policy.ts';
+export * from './redis-topology.ts';
 export * from './stage-queues.ts';
 export * from './stage-worker.ts';
 export * from './requested-resources.ts';

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 
 import { MigrationInProgressError, MigrationNotFoundError } from './errors.ts';
 import { isFinished, type MigrationRecord } from './migration.ts';
+import type { RedisClient } from './redis.ts';
 
 /** How many finished durations the KPI percentiles rest on. */
 const DURATION_SAMPLES = 1000;
@@ -25,14 +26,14 @@ type Mutation = (record: MigrationRecord) => void;
  * transaction that finishes a migration so the figures never drift from the records.
  */
 export class MigrationStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
   // WATCH belongs to a connection and any EXEC clears it, so every transaction on
   // this store's connection takes its turn. The connection must not be shared.
   private turn: Promise<unknown> = Promise.resolve();
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
   }

@@ -1,5 +1,4 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 import {
   DeadlineExceededError,
@@ -12,6 +11,7 @@ import type { StageMetrics, StageOutcome } from './metrics.ts';
 import { isFinished, type MigrationRecord, type Stage } from './migration.ts';
 import type { MigrationStore } from './migration-store.ts';
 import { QUEUE_NAMES, STAGE_ATTEMPTS, stagePayloadSchema, type StagePayload } from './queues.ts';
+import type { RedisClient } from './redis.ts';
 import type { StageQueues } from './stage-queues.ts';
 
 export interface StageContext {
@@ -47,7 +47,7 @@ export interface StageHandler {
 
 export interface StageWorkerOptions {
   handler: StageHandler;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   store: MigrationStore;

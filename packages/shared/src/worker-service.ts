@@ -7,6 +7,7 @@ import { createMetricsRegistry, createStageMetrics } from './metrics.ts';
 import { MigrationStore } from './migration-store.ts';
 import { startOpsServer } from './ops-server.ts';
 import { closeRedis, createRedis } from './redis.ts';
+import { requireNoEviction } from './redis-policy.ts';
 import { StageQueues } from './stage-queues.ts';
 import { createStageWorker, type StageHandler } from './stage-worker.ts';
 
@@ -41,9 +42,11 @@ export interface RunningWorker {
 export async function startWorkerService(options: WorkerServiceOptions): Promise<RunningWorker> {
   const { service, config, logger } = options;
 
-  const workerRedis = createRedis(config.REDIS_URL, 'worker', `${service}:worker`, logger);
-  const queueRedis = createRedis(config.REDIS_URL, 'worker', `${service}:queues`, logger);
-  const storeRedis = createRedis(config.REDIS_URL, 'worker', `${service}:store`, logger);
+  // Before the queues open: an evicting Redis would silently drop jobs and records.
+  await requireNoEviction(config, 'worker', service);
+  const workerRedis = createRedis(config, 'worker', `${service}:worker`, logger);
+  const queueRedis = createRedis(config, 'worker', `${service}:queues`, logger);
+  const storeRedis = createRedis(config, 'worker', `${service}:store`, logger);
   const store = new MigrationStore(storeRedis, config.ASO_KEY_PREFIX);
   const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
 

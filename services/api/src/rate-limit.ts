@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import type { Redis } from 'ioredis';
 
-import type { Logger } from '@aso/shared';
+import type { Logger, RedisClient } from '@aso/shared';
 
 import { RateLimitedError } from './access-errors.ts';
 import { isPublicPath } from './auth.ts';
@@ -28,7 +27,7 @@ return {count, ttl}
 `;
 
 export interface RateLimiterOptions {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** Requests a token may make in a minute. */
   perMinute: number;
