@@ -2,6 +2,8 @@
  * `npm start`: the whole system on this machine. Starts the local Kubernetes
  * control plane (or uses the cluster named with --kubeconfig), checks Redis, then
  * runs the API and one of each stage worker as child processes. Ctrl-C stops all.
+ * Unless API tokens are configured, the API gets a read-write token generated once
+ * and kept in the state directory (.local/token).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -13,6 +15,8 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 
 import { startLocalCluster, type LocalCluster } from '@aso/local-cluster';
+
+import { apiAccess, type ApiAccess } from './local-token.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN_DIR = join(ROOT, '.local', 'bin');
@@ -128,6 +132,7 @@ interface Supervisor {
 async function superviseServices(
   options: Options,
   kubeconfigPath: string,
+  access: ApiAccess,
   onGiveUp: (service: string) => void,
 ): Promise<Supervisor> {
   const running = new Map<string, ChildProcess>();
@@ -157,7 +162,9 @@ async function superviseServices(
   };
 
   for (const service of SERVICES) {
-    launch(service, await serviceEnv(options, kubeconfigPath));
+    const env = await serviceEnv(options, kubeconfigPath);
+    // Only the API needs the token; the workers never see it.
+    launch(service, service.name === 'api' ? { ...env, ...access.env } : env);
   }
   return {
     async stopAll() {
@@ -190,12 +197,13 @@ async function main(): Promise<void> {
   const options = readOptions();
   await checkRedis(options.redisUrl);
   await checkPortFree(Number(options.port));
+  mkdirSync(options.stateDir, { recursive: true });
+  const access = apiAccess(options.stateDir);
 
   let cluster: LocalCluster | undefined;
   let kubeconfigPath = options.kubeconfig;
   if (!kubeconfigPath) {
     ensureControlPlaneBinaries();
-    mkdirSync(options.stateDir, { recursive: true });
     console.log('Starting the local Kubernetes control plane...');
     cluster = await startLocalCluster({
       binDir: BIN_DIR,
@@ -205,7 +213,7 @@ async function main(): Promise<void> {
   }
 
   let stop: (exitCode: number) => Promise<void> = () => Promise.resolve();
-  const services = await superviseServices(options, kubeconfigPath, (service) => {
+  const services = await superviseServices(options, kubeconfigPath, access, (service) => {
     console.error(`npm start: ${service} keeps crashing; stopping everything`);
     void stop(1);
   });
@@ -213,7 +221,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  printWelcome(options, kubeconfigPath, cluster !== undefined);
+  printWelcome(options, kubeconfigPath, cluster !== undefined, access);
 }
 
 function stopper(services: Supervisor, cluster: LocalCluster | undefined) {
@@ -243,7 +251,12 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-function printWelcome(options: Options, kubeconfigPath: string, local: boolean): void {
+function printWelcome(
+  options: Options,
+  kubeconfigPath: string,
+  local: boolean,
+  access: ApiAccess,
+): void {
   const api = `http://127.0.0.1:${options.port}`;
   console.log('');
   console.log('AI Storage Orchestrator is running.');
@@ -254,8 +267,22 @@ function printWelcome(options: Options, kubeconfigPath: string, local: boolean):
     console.log(
       `  kubectl:    ${join(BIN_DIR, 'kubectl')} --kubeconfig ${kubeconfigPath} get nodes`,
     );
+  printAccess(options, access);
   console.log('Press Ctrl-C to stop.');
   console.log('');
+}
+
+function printAccess(options: Options, access: ApiAccess): void {
+  if (!access.local) {
+    console.log('  API tokens: as configured in ASO_API_TOKENS / ASO_API_TOKENS_FILE');
+    return;
+  }
+
+  console.log(`  API token:  ${access.local.token} (read-write, kept in ${access.local.path})`);
+  console.log(
+    `  Try:        curl -H "Authorization: Bearer $(cat ${access.local.path})" ` +
+      `http://127.0.0.1:${options.port}/api/v1/migrations`,
+  );
 }
 
 await main();

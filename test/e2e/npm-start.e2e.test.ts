@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,13 @@ describe('npm start', () => {
     expect(output).toContain(`http://127.0.0.1:${port}/api/v1/migrations`);
     expect(output).toContain(join(stateDir, 'kubeconfig'));
 
+    // No token was configured: one was generated for the API, kept for its owner only.
+    const tokenPath = join(stateDir, 'token');
+    const token = readFileSync(tokenPath, 'utf8').trim();
+    expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
+    expect(output).toContain(token);
+    expect(output).toContain(`curl -H "Authorization: Bearer $(cat ${tokenPath})"`);
+
     const ready = await eventually(
       async () => {
         const response = await fetch(`http://127.0.0.1:${port}/ready`);
@@ -90,6 +97,12 @@ describe('npm start', () => {
       { what: 'the API to be ready', timeoutMs: 30_000 },
     );
     expect(ready).toMatchObject({ status: 'ready' });
+
+    const migrations = `http://127.0.0.1:${port}/api/v1/migrations`;
+    expect((await fetch(migrations)).status).toBe(401);
+    const listed = await fetch(migrations, { headers: { authorization: `Bearer ${token}` } });
+    expect(listed.status).toBe(200);
+    expect(await listed.json()).toMatchObject({ items: [] });
 
     // One crashed service is started again; the rest keep running.
     const podWorker = execFileSync('pgrep', ['-P', String(child.pid), '-f', 'pod-worker']);
