@@ -53,6 +53,7 @@ function context(record: MigrationRecord): StageContext {
     attempt: 1,
     now: () => new Date(),
     remainingMs: () => Math.max(0, Date.parse(record.deadline_at) - Date.now()),
+    signal: new AbortController().signal,
   };
 }
 

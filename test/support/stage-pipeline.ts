@@ -5,6 +5,7 @@ import {
   createKubeClients,
   createLogger,
   createRedis,
+  isFinished,
   loadKubeConfig,
   MigrationStore,
   migrationRequestSchema,
@@ -122,7 +123,7 @@ export class StagePipeline {
     return eventually(
       async () => {
         const record = await this.store.require(migrationId);
-        return record.status === 'completed' || record.status === 'failed' ? record : undefined;
+        return isFinished(record) ? record : undefined;
       },
       { timeoutMs, what: `migration ${migrationId} to finish` },
     );
@@ -138,6 +139,7 @@ export class StagePipeline {
       attempt: 1,
       now: () => new Date(),
       remainingMs: () => Math.max(0, Date.parse(record.deadline_at) - Date.now()),
+      signal: new AbortController().signal,
     };
   }
 }

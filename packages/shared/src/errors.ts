@@ -270,6 +270,49 @@ export class UnsupportedMediaTypeError extends OrchestratorError {
   readonly status = 415;
 }
 
+export class MigrationFinishedError extends OrchestratorError {
+  readonly code = 'migration-finished';
+  readonly status = 409;
+
+  constructor(migrationId: string, status: string) {
+    super(`migration ${migrationId} has already ended (${status}); there is nothing to cancel`);
+  }
+}
+
+export class MigrationSwitchStartedError extends OrchestratorError {
+  readonly code = 'migration-switch-started';
+  readonly status = 409;
+
+  constructor(migrationId: string) {
+    super(
+      `migration ${migrationId} has begun switching to the new pod; ` +
+        'it can no longer be cancelled and will finish (or restore the original) by itself',
+    );
+  }
+}
+
+/** Raised inside a stage when an operator cancelled the migration; ends it as cancelled. */
+export class MigrationCancelledError extends OrchestratorError {
+  readonly code = 'migration-cancelled';
+  readonly status = 409;
+
+  constructor(migrationId: string) {
+    super(`migration ${migrationId} was cancelled on request`);
+  }
+}
+
+export class IdempotencyKeyReusedError extends OrchestratorError {
+  readonly code = 'idempotency-key-reused';
+  readonly status = 422;
+
+  constructor(migrationId: string) {
+    super(
+      `this Idempotency-Key was already used for migration ${migrationId} with a different ` +
+        'request body; use a new key for a new request',
+    );
+  }
+}
+
 /** A Redis that may evict keys would silently lose queued jobs and migration records. */
 export class RedisEvictionPolicyError extends OrchestratorError {
   readonly code = 'redis-eviction-policy';

@@ -27,3 +27,4 @@ export * from './preflight/volumes.ts';
 export * from './pod-events.ts';
 export * from './preflight/container-states.ts';
 export * from './preflight/read-plan.ts';
+export * from './abort.ts';

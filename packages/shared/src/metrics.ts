@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-import type { Stage } from './migration.ts';
+import type { FinishedStatus, Stage } from './migration.ts';
 
 /** A registry per service, with the process metrics and a `service` label on everything. */
 export function createMetricsRegistry(service: string): Registry {
@@ -10,12 +10,13 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
-export type StageOutcome = 'succeeded' | 'retried' | 'failed' | 'skipped';
+/** waited: held back by the caps on migrations in flight; cancelled: by an operator. */
+export type StageOutcome = 'succeeded' | 'retried' | 'failed' | 'skipped' | 'waited' | 'cancelled';
 
 export interface StageMetrics {
   observeWait(stage: Stage, seconds: number): void;
   observeRun(stage: Stage, outcome: StageOutcome, seconds: number): void;
-  countFinished(result: 'completed' | 'failed'): void;
+  countFinished(result: FinishedStatus): void;
 }
 
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];

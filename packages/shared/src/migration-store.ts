@@ -1,7 +1,20 @@
 import type { Redis } from 'ioredis';
 
-import { MigrationInProgressError, MigrationNotFoundError } from './errors.ts';
-import { isFinished, type MigrationRecord } from './migration.ts';
+import { createHash } from 'node:crypto';
+
+import {
+  IdempotencyKeyReusedError,
+  MigrationFinishedError,
+  MigrationInProgressError,
+  MigrationNotFoundError,
+  MigrationSwitchStartedError,
+} from './errors.ts';
+import {
+  isFinished,
+  switchStarted,
+  type FinishedStatus,
+  type MigrationRecord,
+} from './migration.ts';
 import type { RedisClient } from './redis.ts';
 
 /** How many finished durations the KPI percentiles rest on. */
@@ -14,8 +27,44 @@ export interface MigrationStats {
   total: number;
   completed: number;
   failed: number;
+  cancelled: number;
   durations_ms: number[];
   savings: Record<string, number>;
+}
+
+export interface MigrationStoreOptions {
+  /** How long a finished record stays readable and listable, in seconds. */
+  retentionSeconds?: number;
+  /** How long an Idempotency-Key keeps answering with its migration, in seconds. */
+  idempotencyTtlSeconds?: number;
+}
+
+/** A client's Idempotency-Key, scoped to its caller, and a digest of the request it came with. */
+export interface IdempotencyClaim {
+  key: string;
+  fingerprint: string;
+}
+
+/** Limits on migrations that work on the cluster at the same time. */
+export interface InFlightCaps {
+  total: number;
+  perSourceNode: number;
+}
+
+export type Admission = { admitted: true } | { admitted: false; reason: string };
+
+export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/** The store's options from a service's configuration. */
+export function migrationStoreOptions(config: {
+  ASO_RECORD_RETENTION_SECONDS: number;
+  ASO_IDEMPOTENCY_TTL_SECONDS: number;
+}): MigrationStoreOptions {
+  return {
+    retentionSeconds: config.ASO_RECORD_RETENTION_SECONDS,
+    idempotencyTtlSeconds: config.ASO_IDEMPOTENCY_TTL_SECONDS,
+  };
 }
 
 type Mutation = (record: MigrationRecord) => void;
@@ -28,27 +77,48 @@ type Mutation = (record: MigrationRecord) => void;
 export class MigrationStore {
   private readonly redis: RedisClient;
   private readonly prefix: string;
+  private readonly retentionSeconds: number;
+  private readonly idempotencyTtlSeconds: number;
 
   // WATCH belongs to a connection and any EXEC clears it, so every transaction on
   // this store's connection takes its turn. The connection must not be shared.
   private turn: Promise<unknown> = Promise.resolve();
 
-  constructor(redis: RedisClient, prefix: string) {
+  constructor(redis: RedisClient, prefix: string, options: MigrationStoreOptions = {}) {
     this.redis = redis;
     this.prefix = prefix;
+    this.retentionSeconds = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
+    this.idempotencyTtlSeconds = options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
   }
 
   /**
    * Stores a new migration and takes its pod's lock: one migration per pod at a
    * time. Refuses with MigrationInProgressError while an unfinished one holds it.
+   * With an idempotency claim, a key seen before returns its migration instead.
    */
-  create(record: MigrationRecord): Promise<void> {
+  create(record: MigrationRecord, idempotency?: IdempotencyClaim): Promise<Created> {
     return this.inTurn(async () => {
       for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-        if (await this.tryCreate(record)) return;
+        const created = await this.tryCreate(record, idempotency);
+        if (created) return created;
       }
       throw new Error(`the lock of pod ${podOf(record)} kept changing; gave up`);
     });
+  }
+
+  /**
+   * The migration an Idempotency-Key was used for, while the key is remembered.
+   * Throws IdempotencyKeyReusedError when the key came with another request.
+   */
+  async findIdempotent(claim: IdempotencyClaim): Promise<MigrationRecord | null> {
+    const raw = await this.redis.get(this.idempotencyKey(claim.key));
+    if (raw === null) return null;
+
+    const seen = JSON.parse(raw) as IdempotencyEntry;
+    if (seen.fingerprint !== claim.fingerprint) {
+      throw new IdempotencyKeyReusedError(seen.migration_id);
+    }
+    return this.get(seen.migration_id);
   }
 
   /** The unfinished migration that holds a pod's lock, if any. */
@@ -58,26 +128,49 @@ export class MigrationStore {
     return held && !isFinished(held) ? held : null;
   }
 
-  private async tryCreate(record: MigrationRecord): Promise<boolean> {
+  private async tryCreate(
+    record: MigrationRecord,
+    idempotency: IdempotencyClaim | undefined,
+  ): Promise<Created | null> {
     const lock = this.podLockKey(record);
-    await this.redis.watch(lock);
+    const idempotencyKey = idempotency ? this.idempotencyKey(idempotency.key) : null;
+    await this.redis.watch(idempotencyKey === null ? [lock] : [lock, idempotencyKey]);
 
-    const held = await this.activeMigration(record.request.pod_namespace, record.request.pod_name);
-    if (held) {
+    try {
+      const replayed = idempotency ? await this.findIdempotent(idempotency) : null;
+      if (replayed) {
+        await this.redis.unwatch();
+        return { record: replayed, replayed: true };
+      }
+
+      const held = await this.activeMigration(
+        record.request.pod_namespace,
+        record.request.pod_name,
+      );
+      if (held) throw new MigrationInProgressError(podOf(record), held.migration_id);
+    } catch (error) {
       await this.redis.unwatch();
-      throw new MigrationInProgressError(podOf(record), held.migration_id);
+      throw error;
     }
 
-    const results = await this.redis
+    const transaction = this.redis
       .multi()
       .set(lock, record.migration_id)
       .set(this.recordKey(record.migration_id), JSON.stringify(record), 'NX')
       .zadd(this.indexKey(), Date.parse(record.created_at), record.migration_id)
-      .hincrby(this.statsKey(), 'total', 1)
-      .exec();
-    if (results === null) return false;
+      .hincrby(this.statsKey(), 'total', 1);
+    if (idempotency && idempotencyKey !== null) {
+      const entry: IdempotencyEntry = {
+        migration_id: record.migration_id,
+        fingerprint: idempotency.fingerprint,
+      };
+      transaction.set(idempotencyKey, JSON.stringify(entry), 'EX', this.idempotencyTtlSeconds);
+    }
+
+    const results = await transaction.exec();
+    if (results === null) return null;
     throwOnTransactionError(results);
-    return true;
+    return { record, replayed: false };
   }
 
   async get(migrationId: string): Promise<MigrationRecord | null> {
@@ -91,28 +184,84 @@ export class MigrationStore {
     return record;
   }
 
-  /** Newest first. */
+  /**
+   * Newest first. Finished records expire after the retention time; their ids are
+   * dropped from the index when a listing meets them.
+   */
   async list(limit: number): Promise<MigrationRecord[]> {
-    const ids = await this.redis.zrevrange(this.indexKey(), 0, limit - 1);
-    if (ids.length === 0) return [];
+    for (let pass = 0; ; pass++) {
+      const ids = await this.redis.zrevrange(this.indexKey(), 0, limit - 1);
+      if (ids.length === 0) return [];
 
-    const raws = await this.redis.mget(ids.map((id) => this.recordKey(id)));
-    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as MigrationRecord]));
+      const raws = await this.redis.mget(ids.map((id) => this.recordKey(id)));
+      const expired = ids.filter((_, index) => raws[index] === null);
+      if (expired.length === 0 || pass === 2) {
+        return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as MigrationRecord]));
+      }
+      await this.redis.zrem(this.indexKey(), ...expired);
+    }
   }
 
   /** Removes a record that was never handed to a queue (its enqueue failed). */
-  discard(record: MigrationRecord): Promise<void> {
+  discard(record: MigrationRecord, idempotency?: IdempotencyClaim): Promise<void> {
     const migrationId = record.migration_id;
     return this.inTurn(async () => {
-      const results = await this.redis
+      const transaction = this.redis
         .multi()
         .del(this.podLockKey(record))
         .del(this.recordKey(migrationId))
         .zrem(this.indexKey(), migrationId)
-        .hincrby(this.statsKey(), 'total', -1)
-        .exec();
-      throwOnTransactionError(results);
+        .hincrby(this.statsKey(), 'total', -1);
+      if (idempotency) transaction.del(this.idempotencyKey(idempotency.key));
+      throwOnTransactionError(await transaction.exec());
     });
+  }
+
+  /**
+   * An operator's cancel. Before any stage began work the migration ends here as
+   * cancelled; while a stage works it is flagged, and that stage rolls back and
+   * ends it. Refused once the migration ended or its switch to the new pod began.
+   */
+  requestCancel(migrationId: string, now = new Date()): Promise<MigrationRecord> {
+    return this.update(
+      migrationId,
+      (record) => {
+        if (isFinished(record)) throw new MigrationFinishedError(migrationId, record.status);
+        if (switchStarted(record)) throw new MigrationSwitchStartedError(migrationId);
+
+        record.cancel_requested_at ??= now.toISOString();
+        if (record.status === 'running') {
+          record.message = 'cancel requested; the running stage rolls back';
+          return;
+        }
+        finishAsCancelled(record, null, true, now);
+      },
+      now,
+    );
+  }
+
+  /**
+   * Takes a place among the migrations in flight, within the caps: cluster-wide and
+   * per source node. A migration that holds its place keeps it across retries; the
+   * place is given back in the transaction that finishes the migration.
+   */
+  admit(record: MigrationRecord, caps: InFlightCaps): Promise<Admission> {
+    return this.inTurn(async () => {
+      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+        const admission = await this.tryAdmit(record, caps);
+        if (admission) return admission;
+      }
+      throw new Error(`the in-flight set kept changing; gave up admitting ${record.migration_id}`);
+    });
+  }
+
+  /** How many migrations hold a place in flight, cluster-wide and from one node. */
+  async inFlight(sourceNode: string): Promise<{ total: number; fromNode: number }> {
+    const [total, fromNode] = await Promise.all([
+      this.redis.zcard(this.inFlightKey()),
+      this.redis.zcard(this.inFlightKey(sourceNode)),
+    ]);
+    return { total, fromNode };
   }
 
   /**
@@ -134,6 +283,7 @@ export class MigrationStore {
       total: numbers['total'] ?? 0,
       completed: numbers['completed'] ?? 0,
       failed: numbers['failed'] ?? 0,
+      cancelled: numbers['cancelled'] ?? 0,
       durations_ms: durations.map(Number),
       savings: numbers,
     };
@@ -164,7 +314,8 @@ export class MigrationStore {
       }
       after.updated_at = now.toISOString();
 
-      const transaction = this.redis.multi().set(key, JSON.stringify(after));
+      // KEEPTTL: a finished record keeps its retention time through later writes.
+      const transaction = this.redis.multi().set(key, JSON.stringify(after), 'KEEPTTL');
       if (!isFinished(before) && isFinished(after)) this.bookOutcome(transaction, after);
       const results = await transaction.exec();
       if (results !== null) {
@@ -177,9 +328,64 @@ export class MigrationStore {
     );
   }
 
+  private async tryAdmit(record: MigrationRecord, caps: InFlightCaps): Promise<Admission | null> {
+    const id = record.migration_id;
+    const node = record.request.source_node;
+    const all = this.inFlightKey();
+    const fromNode = this.inFlightKey(node);
+    await this.redis.watch(all, fromNode);
+
+    const [held, total, onNode] = await Promise.all([
+      this.redis.zscore(all, id),
+      this.redis.zcard(all),
+      this.redis.zcard(fromNode),
+    ]);
+    if (held !== null) {
+      await this.redis.unwatch();
+      return { admitted: true };
+    }
+
+    const full =
+      total >= caps.total
+        ? `${total} of ${caps.total} migrations in flight cluster-wide`
+        : onNode >= caps.perSourceNode
+          ? `${onNode} of ${caps.perSourceNode} migrations in flight from node ${node}`
+          : null;
+    if (full !== null) {
+      await this.redis.unwatch();
+      // A place held by a migration that ended without giving it back is freed here.
+      const freed = (await this.releaseStale(all)) + (await this.releaseStale(fromNode));
+      return freed > 0 ? null : { admitted: false, reason: full };
+    }
+
+    const now = Date.now();
+    const results = await this.redis.multi().zadd(all, now, id).zadd(fromNode, now, id).exec();
+    if (results === null) return null;
+    throwOnTransactionError(results);
+    return { admitted: true };
+  }
+
+  /** Drops places whose migration has ended or whose record is gone; returns how many. */
+  private async releaseStale(key: string): Promise<number> {
+    const ids = await this.redis.zrange(key, 0, -1);
+    if (ids.length === 0) return 0;
+
+    const raws = await this.redis.mget(ids.map((id) => this.recordKey(id)));
+    const stale = ids.filter((_, index) => {
+      const raw = raws[index];
+      return raw === null || raw === undefined || isFinished(JSON.parse(raw) as MigrationRecord);
+    });
+    if (stale.length > 0) await this.redis.zrem(key, ...stale);
+    return stale.length;
+  }
+
   private bookOutcome(transaction: ReturnType<Redis['multi']>, record: MigrationRecord): void {
     const stats = this.statsKey();
+    const id = record.migration_id;
     transaction.del(this.podLockKey(record));
+    transaction.zrem(this.inFlightKey(), id);
+    transaction.zrem(this.inFlightKey(record.request.source_node), id);
+    transaction.expire(this.recordKey(id), this.retentionSeconds);
     transaction.hincrby(stats, record.status, 1);
     if (record.status !== 'completed') return;
 
@@ -209,6 +415,16 @@ export class MigrationStore {
     return `${this.prefix}:pod-lock:${podOf(record)}`;
   }
 
+  private inFlightKey(sourceNode?: string): string {
+    const all = `${this.prefix}:in-flight`;
+    return sourceNode === undefined ? all : `${all}:node:${sourceNode}`;
+  }
+
+  private idempotencyKey(key: string): string {
+    // Hashed: a client's key may hold any characters and be long.
+    return `${this.prefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
+  }
+
   private recordKey(migrationId: string): string {
     return `${this.prefix}:migration:${migrationId}`;
   }
@@ -224,6 +440,43 @@ export class MigrationStore {
   private durationsKey(): string {
     return `${this.prefix}:durations`;
   }
+}
+
+export interface Created {
+  /** The stored migration: the new one, or the one an Idempotency-Key was used for. */
+  record: MigrationRecord;
+  replayed: boolean;
+}
+
+interface IdempotencyEntry {
+  migration_id: string;
+  fingerprint: string;
+}
+
+/**
+ * Ends a migration as cancelled. `stage` is where it stood (null: before any stage
+ * began), `rolledBack` whether what it had done was undone.
+ */
+export function finishAsCancelled(
+  record: MigrationRecord,
+  stage: MigrationRecord['stage'],
+  rolledBack: boolean,
+  now: Date,
+): void {
+  const status: FinishedStatus = 'cancelled';
+  record.status = status;
+  record.message =
+    stage === null
+      ? 'cancelled on request before any stage began'
+      : `cancelled on request in the ${stage} stage${rolledBack ? '; rolled back' : '; rollback failed'}`;
+  record.error = {
+    code: 'migration-cancelled',
+    message: 'cancelled on request',
+    stage,
+    rolled_back: rolledBack,
+  };
+  record.finished_at = now.toISOString();
+  record.duration_ms = now.getTime() - Date.parse(record.created_at);
 }
 
 function podOf(record: MigrationRecord): string {

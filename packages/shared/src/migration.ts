@@ -3,7 +3,16 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { MigrationRequest } from './migration-request.ts';
 import type { MigrationPlan } from './preflight/plan.ts';
 
-export type MigrationStatus = 'pending' | 'running' | 'completed' | 'failed';
+/**
+ * pending: accepted, not yet picked up. waiting: held back by a cap on migrations
+ * in flight. running: a stage works on it. completed, failed and cancelled are ends.
+ */
+export type MigrationStatus =
+  'pending' | 'waiting' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** The statuses a migration ends in. */
+export const FINISHED_STATUSES = ['completed', 'failed', 'cancelled'] as const;
+export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
 
 /** The stages a migration passes through, in order; each has its own queue. */
 export const STAGES = ['capture', 'pod', 'metrics'] as const;
@@ -78,6 +87,12 @@ export interface MigrationProgress {
   original_removed: boolean;
   /** Break-before-make rollback: the original was created again on the source node. */
   original_recreated: boolean;
+  /**
+   * The switch to the new pod began (the original's removal was requested, or the
+   * new pod joined the ReplicaSet): from here the migration is no longer cancellable.
+   * Absent from records written before cancellation existed.
+   */
+  switch_started?: boolean;
 }
 
 /**
@@ -145,6 +160,8 @@ export interface MigrationRecord {
   updated_at: string;
   finished_at: string | null;
   deadline_at: string;
+  /** When an operator asked to cancel; the stage at work rolls back and ends it. */
+  cancel_requested_at: string | null;
   duration_ms: number | null;
   stages: Record<Stage, StageTiming>;
   details: MigrationDetails;
@@ -175,6 +192,7 @@ export function newMigrationRecord(
     updated_at: created,
     finished_at: null,
     deadline_at: new Date(now.getTime() + request.timeout * 1000).toISOString(),
+    cancel_requested_at: null,
     duration_ms: null,
     stages: { capture: emptyStageTiming(), pod: emptyStageTiming(), metrics: emptyStageTiming() },
     details: {
@@ -205,6 +223,7 @@ export function newMigrationRecord(
       new_pod_created: false,
       original_removed: false,
       original_recreated: false,
+      switch_started: false,
     },
     error: null,
   };
@@ -218,5 +237,22 @@ export function workloadOf(record: MigrationRecord): string {
 }
 
 export function isFinished(record: MigrationRecord): boolean {
-  return record.status === 'completed' || record.status === 'failed';
+  return (FINISHED_STATUSES as readonly string[]).includes(record.status);
+}
+
+/**
+ * Whether the switch to the new pod has begun: from then on the migration can only
+ * go forward (or, for break-before-make, restore the original), never be cancelled.
+ */
+export function switchStarted(record: MigrationRecord): boolean {
+  return (
+    (record.progress.switch_started ?? false) ||
+    record.details.removal !== null ||
+    record.progress.original_removed
+  );
+}
+
+/** Records written before cancellation existed lack the field; they were never cancelled. */
+export function cancelRequested(record: MigrationRecord): boolean {
+  return (record.cancel_requested_at ?? null) !== null;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Worker } from 'bullmq';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { NothingToMigrateError } from './errors.ts';
@@ -61,8 +61,11 @@ function startWorker(handler: StageHandler): Worker<StagePayload> {
   return worker;
 }
 
-async function submit(createdAt = new Date()): Promise<MigrationRecord> {
-  const record = newMigrationRecord(randomUUID(), request, createdAt);
+async function submit(
+  createdAt = new Date(),
+  podName = request.pod_name,
+): Promise<MigrationRecord> {
+  const record = newMigrationRecord(randomUUID(), { ...request, pod_name: podName }, createdAt);
   await store.create(record);
   await queues.enqueue('capture', record.migration_id);
   return record;
@@ -172,5 +175,130 @@ describe('stage worker', () => {
     expect(await done).toBe('failed');
     expect(ran).toBe(false);
     expect((await store.require(record.migration_id)).error?.code).toBe('deadline-exceeded');
+  });
+});
+
+/** A stage run that lasts until its attempt is cancelled, the way a Ready wait does. */
+function untilCancelled(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    signal.addEventListener('abort', () => {
+      reject(signal.reason as Error);
+    });
+  });
+}
+
+describe('stage worker controls', () => {
+  it('holds a migration over the cap as waiting, then lets it in when a place frees', async () => {
+    const started: string[] = [];
+    startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      admission: { caps: { total: 1, perSourceNode: 1 }, retryDelayMs: 100 },
+      run: (context) => {
+        started.push(context.record.request.pod_name);
+        return Promise.resolve({});
+      },
+    });
+
+    const first = await submit(new Date(), 'first');
+    await vi.waitFor(() => {
+      expect(started).toEqual(['first']);
+    });
+    const second = await submit(new Date(), 'second');
+    await vi.waitFor(async () => {
+      expect(await store.require(second.migration_id)).toMatchObject({
+        status: 'waiting',
+        message: 'waiting for a place in flight: 1 of 1 migrations in flight cluster-wide',
+      });
+    });
+    expect(started).toEqual(['first']);
+
+    await store.update(first.migration_id, (r) => {
+      r.status = 'completed';
+    });
+    await vi.waitFor(() => {
+      expect(started).toEqual(['first', 'second']);
+    });
+    const after = await store.require(second.migration_id);
+    // Waiting spends no attempt: BullMQ's retries stay for real failures.
+    expect(after.stages.capture.attempts).toBe(1);
+  });
+
+  it('aborts a running attempt on cancel, rolls back and ends the migration cancelled', async () => {
+    const rollbacks: string[] = [];
+    const worker = startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      run: (context) => untilCancelled(context.signal),
+      rollback: (context) => {
+        rollbacks.push(context.record.migration_id);
+        return Promise.resolve(['the new pod']);
+      },
+    });
+    const done = settled(worker);
+    const record = await submit();
+    await vi.waitFor(async () => {
+      expect((await store.require(record.migration_id)).status).toBe('running');
+    });
+
+    await store.requestCancel(record.migration_id);
+
+    expect(await done).toBe('completed');
+    expect(rollbacks).toEqual([record.migration_id]);
+    expect(await store.require(record.migration_id)).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'migration-cancelled', stage: 'capture', rolled_back: true },
+    });
+    expect(await store.activeMigration('default', request.pod_name)).toBeNull();
+    expect(await registry.getSingleMetricAsString('aso_migrations_finished_total')).toMatch(
+      /result="cancelled"} 1/,
+    );
+  });
+
+  it('ends a migration cancelled between stages without running the next one', async () => {
+    let ran = false;
+    const worker = startWorker({
+      stage: 'pod',
+      honoursDeadline: true,
+      run: () => {
+        ran = true;
+        return Promise.resolve({});
+      },
+      rollback: () => Promise.resolve([]),
+    });
+    const done = settled(worker);
+    const record = newMigrationRecord(randomUUID(), request, new Date());
+    await store.create(record);
+    await store.update(record.migration_id, (r) => {
+      r.status = 'running';
+      r.stage = 'pod';
+    });
+    await store.requestCancel(record.migration_id);
+    await queues.enqueue('pod', record.migration_id);
+
+    expect(await done).toBe('completed');
+    expect(ran).toBe(false);
+    expect((await store.require(record.migration_id)).status).toBe('cancelled');
+  });
+
+  it('skips the job of a migration cancelled while it waited', async () => {
+    let ran = false;
+    const worker = startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      run: () => {
+        ran = true;
+        return Promise.resolve({});
+      },
+    });
+    await worker.pause();
+    const done = settled(worker);
+    const record = await submit();
+    await store.requestCancel(record.migration_id);
+    await worker.resume();
+
+    expect(await done).toBe('completed');
+    expect(ran).toBe(false);
+    expect((await store.require(record.migration_id)).status).toBe('cancelled');
   });
 });

@@ -1,15 +1,22 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 
 import {
   DeadlineExceededError,
   InvalidStagePayloadError,
   isPermanent,
+  MigrationCancelledError,
   OrchestratorError,
 } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { StageMetrics, StageOutcome } from './metrics.ts';
-import { isFinished, type MigrationRecord, type Stage } from './migration.ts';
-import type { MigrationStore } from './migration-store.ts';
+import {
+  cancelRequested,
+  isFinished,
+  switchStarted,
+  type MigrationRecord,
+  type Stage,
+} from './migration.ts';
+import { finishAsCancelled, type InFlightCaps, type MigrationStore } from './migration-store.ts';
 import { QUEUE_NAMES, STAGE_ATTEMPTS, stagePayloadSchema, type StagePayload } from './queues.ts';
 import type { RedisClient } from './redis.ts';
 import type { StageQueues } from './stage-queues.ts';
@@ -23,6 +30,11 @@ export interface StageContext {
   now(): Date;
   /** Milliseconds left before the migration's deadline (never negative). */
   remainingMs(): number;
+  /**
+   * Aborted when an operator cancels the migration while this attempt runs; long
+   * waits end on it. Its reason is a MigrationCancelledError.
+   */
+  signal: AbortSignal;
 }
 
 export interface StageResult {
@@ -43,18 +55,41 @@ export interface StageHandler {
    * Returns what it undid, for the record. Must be safe to call more than once.
    */
   rollback?(context: StageContext): Promise<string[]>;
+  /**
+   * Set on the stage that lets migrations in: before its first attempt works, the
+   * migration must find a place within the caps on migrations in flight. Until it
+   * does it waits in its queue, status "waiting", for retryDelayMs at a time.
+   */
+  admission?: { caps: InFlightCaps; retryDelayMs: number };
 }
+
+/** How often a running attempt looks for an operator's cancel. */
+const CANCEL_POLL_MS = 1_000;
+
+/** Raised by markStarted when the migration ended before this attempt began. */
+class MigrationAlreadyFinished extends Error {}
 
 export interface StageWorkerOptions {
   handler: StageHandler;
   connection: RedisClient;
   prefix: string;
   concurrency: number;
+  /** BullMQ's lock and stalled-job settings; its defaults when absent. */
+  locks?: JobLockSettings;
   store: MigrationStore;
   queues: StageQueues;
   metrics: StageMetrics;
   logger: Logger;
   now?: () => Date;
+}
+
+export interface JobLockSettings {
+  /** Lifetime of a job's lock, renewed every half of it while the worker lives, in ms. */
+  lockDurationMs: number;
+  /** How often the worker looks for jobs whose lock lapsed, in ms. */
+  stalledIntervalMs: number;
+  /** Times a job may lose its worker before BullMQ fails it. */
+  maxStalledCount: number;
 }
 
 /**
@@ -68,10 +103,22 @@ export function createStageWorker(options: StageWorkerOptions): Worker<StagePayl
 
   const worker = new Worker<StagePayload>(
     QUEUE_NAMES[handler.stage],
-    async function processStageJob(job) {
-      await runStageJob(options, job);
+    async function processStageJob(job, token) {
+      await runStageJob(options, job, token);
     },
-    { connection, prefix, concurrency, autorun: false },
+    {
+      connection,
+      prefix,
+      concurrency,
+      autorun: false,
+      // A stage may wait minutes (readiness, a disruption budget): the lock is renewed
+      // all along, so only a dead worker's job is taken up by another one.
+      ...(options.locks && {
+        lockDuration: options.locks.lockDurationMs,
+        stalledInterval: options.locks.stalledIntervalMs,
+        maxStalledCount: options.locks.maxStalledCount,
+      }),
+    },
   );
 
   worker.on('error', (err) => {
@@ -110,7 +157,11 @@ async function failOutsideProcessor(
   }
 }
 
-async function runStageJob(options: StageWorkerOptions, job: Job<StagePayload>): Promise<void> {
+async function runStageJob(
+  options: StageWorkerOptions,
+  job: Job<StagePayload>,
+  token: string | undefined,
+): Promise<void> {
   const { handler, metrics } = options;
   const startedMs = Date.now();
   metrics.observeWait(
@@ -118,7 +169,7 @@ async function runStageJob(options: StageWorkerOptions, job: Job<StagePayload>):
     Math.max(0, (job.processedOn ?? startedMs) - job.timestamp) / 1000,
   );
 
-  const outcome = await attemptStage(options, job).catch((error: unknown) => {
+  const outcome = await attemptStage(options, job, token).catch((error: unknown) => {
     metrics.observeRun(handler.stage, 'retried', (Date.now() - startedMs) / 1000);
     throw error;
   });
@@ -127,29 +178,44 @@ async function runStageJob(options: StageWorkerOptions, job: Job<StagePayload>):
   if (outcome === 'failed') {
     throw new UnrecoverableError(`stage ${handler.stage} failed for good`);
   }
+  // The job was moved back to the delayed set; BullMQ must not complete it.
+  if (outcome === 'waited') throw new DelayedError();
 }
 
 async function attemptStage(
   options: StageWorkerOptions,
   job: Job<StagePayload>,
+  token: string | undefined,
 ): Promise<StageOutcome> {
   const { handler, store, queues } = options;
   const now = options.now ?? (() => new Date());
   const payload = parsePayload(job.data);
-
-  const existing = await store.get(payload.migrationId);
-  if (!existing || isFinished(existing)) {
+  const skipped = () => {
     options.logger.warn(
       { migrationId: payload.migrationId, stage: handler.stage },
       'stage job skipped',
     );
-    return 'skipped';
-  }
+    return 'skipped' as const;
+  };
 
-  const record = await markStarted(store, handler.stage, payload.migrationId, now());
-  const context = buildContext(options, record, job, now);
+  const existing = await store.get(payload.migrationId);
+  if (!existing || isFinished(existing)) return skipped();
+  if (!(await admitted(options, existing, job, token))) return 'waited';
+
+  const record = await markStarted(store, handler.stage, payload.migrationId, now()).catch(
+    (error: unknown) => {
+      if (error instanceof MigrationAlreadyFinished) return null;
+      throw error;
+    },
+  );
+  if (!record) return skipped();
+
+  const cancel = new AbortController();
+  const context = buildContext(options, record, job, now, cancel.signal);
+  const stopWatching = watchForCancel(store, record.migration_id, cancel);
 
   try {
+    checkCancel(context);
     checkDeadline(handler, context);
     context.log.info('stage started');
 
@@ -169,8 +235,63 @@ async function attemptStage(
     if (after.status === 'completed') options.metrics.countFinished('completed');
     return 'succeeded';
   } catch (error) {
-    return handleFailure(options, context, error, job);
+    return await handleFailure(options, context, error, job);
+  } finally {
+    stopWatching();
   }
+}
+
+/**
+ * The admission of a stage that lets migrations in: a place within the caps, or the
+ * job goes back to the delayed set (no attempt spent) and the record says why it
+ * waits. A migration past its deadline is let through, to fail as any late one does.
+ */
+async function admitted(
+  options: StageWorkerOptions,
+  record: MigrationRecord,
+  job: Job<StagePayload>,
+  token: string | undefined,
+): Promise<boolean> {
+  const admission = options.handler.admission;
+  const now = options.now ?? (() => new Date());
+  if (!admission || Date.parse(record.deadline_at) <= now().getTime()) return true;
+
+  const verdict = await options.store.admit(record, admission.caps);
+  if (verdict.admitted) return true;
+
+  const message = `waiting for a place in flight: ${verdict.reason}`;
+  if (record.status !== 'waiting' || record.message !== message) {
+    await options.store.update(record.migration_id, (r) => {
+      if (isFinished(r) || r.status === 'running') return;
+      r.status = 'waiting';
+      r.message = message;
+    });
+  }
+  await job.moveToDelayed(Date.now() + admission.retryDelayMs, token);
+  return false;
+}
+
+/** Polls the record while the attempt runs and aborts it when an operator cancels. */
+function watchForCancel(
+  store: MigrationStore,
+  migrationId: string,
+  cancel: AbortController,
+): () => void {
+  const timer = setInterval(() => {
+    store.get(migrationId).then(
+      (record) => {
+        if (record && cancelRequested(record) && !switchStarted(record)) {
+          cancel.abort(new MigrationCancelledError(migrationId));
+        }
+      },
+      // Redis away: the next poll tries again; the attempt itself will notice too.
+      () => undefined,
+    );
+  }, CANCEL_POLL_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+  };
 }
 
 function parsePayload(data: unknown): StagePayload {
@@ -189,6 +310,8 @@ function markStarted(
   now: Date,
 ): Promise<MigrationRecord> {
   return store.update(migrationId, (record) => {
+    // A cancel may have ended a waiting migration since the job was picked up.
+    if (isFinished(record)) throw new MigrationAlreadyFinished();
     const timing = record.stages[stage];
     record.status = 'running';
     record.stage = stage;
@@ -203,6 +326,7 @@ function buildContext(
   record: MigrationRecord,
   job: Job<StagePayload>,
   now: () => Date,
+  signal: AbortSignal = new AbortController().signal,
 ): StageContext {
   const deadline = Date.parse(record.deadline_at);
   const log = options.logger.child({
@@ -220,7 +344,14 @@ function buildContext(
     attempt: job.attemptsMade + 1,
     now,
     remainingMs: () => Math.max(0, deadline - now().getTime()),
+    signal,
   };
+}
+
+function checkCancel(context: StageContext): void {
+  if (cancelRequested(context.record)) {
+    throw new MigrationCancelledError(context.record.migration_id);
+  }
 }
 
 function checkDeadline(handler: StageHandler, context: StageContext): void {
@@ -240,6 +371,10 @@ async function handleFailure(
   job: Job<StagePayload>,
 ): Promise<StageOutcome> {
   const { handler, store, metrics } = options;
+  if (error instanceof MigrationCancelledError || context.signal.aborted) {
+    return finishCancelled(options, context);
+  }
+
   const attempts = job.opts.attempts ?? STAGE_ATTEMPTS;
   const final = isPermanent(error) || job.attemptsMade + 1 >= attempts;
   const message = error instanceof Error ? error.message : String(error);
@@ -265,6 +400,20 @@ async function handleFailure(
   });
   metrics.countFinished('failed');
   return 'failed';
+}
+
+/** An operator's cancel: undo what the migration did and end it as cancelled. */
+async function finishCancelled(
+  options: StageWorkerOptions,
+  context: StageContext,
+): Promise<StageOutcome> {
+  context.log.info('migration cancelled on request, rolling back');
+  const rolledBack = await rollback(options.handler, context);
+  await options.store.update(context.record.migration_id, (r) => {
+    finishAsCancelled(r, options.handler.stage, rolledBack, context.now());
+  });
+  options.metrics.countFinished('cancelled');
+  return 'cancelled';
 }
 
 async function rollback(handler: StageHandler, context: StageContext): Promise<boolean> {

@@ -4,6 +4,7 @@ export interface Kpis {
   total: number;
   succeeded: number;
   failed: number;
+  cancelled: number;
   in_flight: number;
   success_rate: number | null;
   duration_ms: { mean: number | null; p95: number | null; samples: number };
@@ -22,15 +23,20 @@ interface SavingTotals {
 
 /** Key performance indicators from the running totals the store keeps. */
 export function computeKpis(stats: MigrationStats): Kpis {
-  const finished = stats.completed + stats.failed;
+  const finished = stats.completed + stats.failed + stats.cancelled;
   const durations = [...stats.durations_ms].sort((a, b) => a - b);
 
   return {
     total: stats.total,
     succeeded: stats.completed,
     failed: stats.failed,
+    cancelled: stats.cancelled,
     in_flight: Math.max(0, stats.total - finished),
-    success_rate: finished > 0 ? stats.completed / finished : null,
+    // A cancel is the operator's choice, not a failure: it does not weigh on the rate.
+    success_rate:
+      stats.completed + stats.failed > 0
+        ? stats.completed / (stats.completed + stats.failed)
+        : null,
     duration_ms: {
       mean: durations.length > 0 ? Math.round(sum(durations) / durations.length) : null,
       p95: percentile(durations, 0.95),

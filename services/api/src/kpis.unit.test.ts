@@ -10,18 +10,20 @@ describe('kpis', () => {
     expect(percentile([], 0.95)).toBeNull();
   });
 
-  it('derives counts, rates and savings from the totals', () => {
+  it('derives counts, rates and savings from the totals, cancels outside the rate', () => {
     const kpis = computeKpis({
-      total: 5,
+      total: 6,
       completed: 3,
+      cancelled: 1,
       failed: 1,
       durations_ms: [3000, 1000, 2000],
       savings: { requested_count: 3, requested_cpu_millicores: 1500, requested_memory_bytes: 1024 },
     });
 
     expect(kpis).toEqual({
-      total: 5,
+      total: 6,
       succeeded: 3,
+      cancelled: 1,
       failed: 1,
       in_flight: 1,
       success_rate: 0.75,
@@ -34,7 +36,14 @@ describe('kpis', () => {
   });
 
   it('has no rate or durations before anything finished', () => {
-    const kpis = computeKpis({ total: 0, completed: 0, failed: 0, durations_ms: [], savings: {} });
+    const kpis = computeKpis({
+      total: 0,
+      completed: 0,
+      cancelled: 0,
+      failed: 0,
+      durations_ms: [],
+      savings: {},
+    });
     expect(kpis.success_rate).toBeNull();
     expect(kpis.duration_ms).toEqual({ mean: null, p95: null, samples: 0 });
   });

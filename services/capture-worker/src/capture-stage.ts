@@ -13,16 +13,27 @@ import {
   type SwitchStrategy,
 } from '@aso/shared';
 
+import { DEFAULT_CAPTURE_SETTINGS, type CaptureStageSettings } from './config.ts';
+
 /**
  * The capture stage: reads the pod as it runs now, runs the pre-flight again on
  * that state (the gateway's check may be minutes old), and records each
  * container's state, the plan and the requested and measured resources, so that
  * later stages work from one consistent snapshot.
  */
-export function createCaptureStage(kube: KubeClients): StageHandler {
+export function createCaptureStage(
+  kube: KubeClients,
+  settings: CaptureStageSettings = DEFAULT_CAPTURE_SETTINGS,
+): StageHandler {
   return {
     stage: 'capture',
     honoursDeadline: true,
+    // Capture is where a migration starts to count: it only reads, and the stages
+    // after it change the cluster.
+    admission: {
+      caps: { total: settings.maxInFlight, perSourceNode: settings.maxInFlightPerNode },
+      retryDelayMs: settings.admissionRetryMs,
+    },
 
     async run(context: StageContext) {
       const { request } = context.record;

@@ -1,5 +1,8 @@
 import { runWorkerMain } from '@aso/shared';
 
 import { createCaptureStage } from './capture-stage.ts';
+import { loadCaptureStageSettings } from './config.ts';
 
-await runWorkerMain('capture-worker', (kube) => createCaptureStage(kube));
+await runWorkerMain('capture-worker', (kube, env) =>
+  createCaptureStage(kube, loadCaptureStageSettings(env)),
+);

@@ -10,6 +10,7 @@ import {
   sumRequests,
   type KubeClients,
   workloadOf,
+  untilAborted,
 } from '@aso/shared';
 
 import { ensureCheckpointClaim } from './checkpoint-claim.ts';
@@ -19,7 +20,7 @@ import { createOrAdoptPod, readPod } from './new-pod.ts';
 import { buildNewPod } from './pod-builder.ts';
 import { newPodName } from './pod-names.ts';
 import { trackReadiness } from './pod-readiness.ts';
-import { watchPodUntil } from './pod-watch.ts';
+import { watchPodUntil, type Judge } from './pod-watch.ts';
 import { updateRecord, type SwitchContext } from './switch-context.ts';
 
 /** Creates or reuses the workload's checkpoint claim when the request preserves one. */
@@ -134,17 +135,24 @@ export async function waitUntilReady(context: SwitchContext, newPod: V1Pod): Pro
   const name = newPod.metadata?.name ?? '';
   const readiness = trackReadiness(name);
 
-  const ready = await watchPodUntil(
-    context.kube,
-    request.pod_namespace,
-    name,
-    readiness.judge,
-    context.stage.remainingMs(),
-    () =>
-      new NewPodNotReadyError(
-        `new pod ${name} did not become Ready within the migration's timeout of ` +
-          `${request.timeout} s (${readiness.lastReason()})`,
-      ),
+  // An operator's cancel ends the wait at once; the judge lets the watch end too.
+  const { signal } = context.stage;
+  const judge: Judge<V1Pod> = (pod) =>
+    signal.aborted ? { fail: signal.reason as Error } : readiness.judge(pod);
+  const ready = await untilAborted(
+    signal,
+    watchPodUntil(
+      context.kube,
+      request.pod_namespace,
+      name,
+      judge,
+      context.stage.remainingMs(),
+      () =>
+        new NewPodNotReadyError(
+          `new pod ${name} did not become Ready within the migration's timeout of ` +
+            `${request.timeout} s (${readiness.lastReason()})`,
+        ),
+    ),
   );
 
   const node = ready.spec?.nodeName;

@@ -11,7 +11,7 @@ import { recordStep } from './migration-events.ts';
 import { readPod } from './new-pod.ts';
 import { removeOriginalPod } from './original-removal.ts';
 import { watchPodUntil } from './pod-watch.ts';
-import { freshRecord, updateRecord, type SwitchContext } from './switch-context.ts';
+import { beginSwitch, freshRecord, updateRecord, type SwitchContext } from './switch-context.ts';
 
 /**
  * The original as captured. Null when this migration already began removing it (or
@@ -69,7 +69,7 @@ export async function removeOriginal(
   const method: RemovalMethod = force ? 'deleted' : 'evicted';
   if (original.metadata?.deletionTimestamp) return method;
 
-  await updateRecord(context, (record) => {
+  await beginSwitch(context, (record) => {
     record.details.removal = method;
     record.message = force ? 'deleting the original' : 'evicting the original';
   });

@@ -1,6 +1,12 @@
 import type { AppsV1Api, V1Pod } from '@kubernetes/client-node';
 
-import type { KubeClients, MigrationRecord, StageContext } from '@aso/shared';
+import {
+  cancelRequested,
+  MigrationCancelledError,
+  type KubeClients,
+  type MigrationRecord,
+  type StageContext,
+} from '@aso/shared';
 
 import type { CheckpointSettings } from './checkpoint-claim.ts';
 
@@ -49,6 +55,22 @@ export function updateRecord(
   mutate: (record: MigrationRecord) => void,
 ): Promise<MigrationRecord> {
   return context.stage.store.update(migrationId(context), mutate);
+}
+
+/**
+ * Marks the point of no return, unless an operator cancelled the migration first:
+ * then the stage stops here and rolls back. The check and the mark are one atomic
+ * update, so a cancel and a switch can never both win.
+ */
+export function beginSwitch(
+  context: SwitchContext,
+  mutate: (record: MigrationRecord) => void,
+): Promise<MigrationRecord> {
+  return updateRecord(context, (record) => {
+    if (cancelRequested(record)) throw new MigrationCancelledError(record.migration_id);
+    record.progress.switch_started = true;
+    mutate(record);
+  });
 }
 
 /** Time a deleted pod may take to disappear: its grace period plus the slack. */

@@ -23,6 +23,7 @@ import {
 } from '../replicaset-steps.ts';
 import { removeCreatedClaim, removeNewPod, tellOriginalKept } from '../rollback-steps.ts';
 import {
+  beginSwitch,
   freshRecord,
   removalWaitMs,
   updateRecord,
@@ -54,6 +55,9 @@ export const replicaSetHandoff: SwitchStrategyHandler = {
       await lowerDeletionCost(context, original, replicaSet);
     }
     const others = original ? await otherReplicas(context, replicaSet, [original, ready]) : [];
+    await beginSwitch(context, (record) => {
+      record.message = 'handing the new pod to the ReplicaSet';
+    });
     const joined = await joinReplicaSet(context, ready, replicaSet);
     const removed = original
       ? await awaitReplicaSetChoice(context, replicaSet, { original, joined, others })
