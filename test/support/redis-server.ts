@@ -67,6 +67,8 @@ async function waitForPing(host: string, port: number): Promise<void> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    // A refused probe is expected while the server starts; the catch below handles it.
+    client.on('error', () => undefined);
     try {
       await client.connect();
       await client.ping();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Worker } from 'bullmq';
+import { KubeConfig } from '@kubernetes/client-node';
 import { Cluster } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type LocalRedisCluster } from '../../../test/support/redis-cluster.ts';
 import { baseConfigSchema } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { createKubeClients } from './kube.ts';
 import { createLogger } from './logger.ts';
 import { createStageMetrics } from './metrics.ts';
 import { newMigrationRecord, type MigrationRecord } from './migration.ts';
@@ -16,6 +18,7 @@ import type { StagePayload } from './queues.ts';
 import { closeRedis, createRedis, type RedisClient } from './redis.ts';
 import { StageQueues } from './stage-queues.ts';
 import { createStageWorker } from './stage-worker.ts';
+import { startWorkerService, workerConfigSchema } from './worker-service.ts';
 
 const request = {
   pod_name: 'tf-train-0',
@@ -153,6 +156,46 @@ describe('Redis Cluster', () => {
     await queues.close();
   });
 
+  it('runs a stage worker service wired from REDIS_CLUSTER_NODES, as in production', async () => {
+    const prefix = tenantPrefix();
+    const config = workerConfigSchema.parse({
+      REDIS_CLUSTER_NODES: cluster.nodes,
+      ASO_KEY_PREFIX: prefix,
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'silent',
+    });
+    const running = await startWorkerService({
+      service: 'cluster-test',
+      config,
+      kube: createKubeClients(unusedKubeConfig()),
+      logger: createLogger('cluster-test', 'silent'),
+      handler: {
+        stage: 'metrics',
+        honoursDeadline: false,
+        run: async (context) => {
+          await context.store.update(context.record.migration_id, (r) => {
+            r.message = 'measured on the cluster';
+          });
+          return {};
+        },
+      },
+    });
+
+    const store = new MigrationStore(connect(prefix), prefix);
+    const queues = new StageQueues(connect(prefix), prefix);
+    const migration = record();
+    await store.create(migration);
+    await queues.enqueue('metrics', migration.migration_id);
+
+    await expect
+      .poll(() => queues.queue('metrics').getJobState(migration.migration_id))
+      .toBe('completed');
+    expect((await store.require(migration.migration_id)).message).toBe('measured on the cluster');
+    await queues.close();
+    await running.close();
+  });
+
   it('refuses queues under a prefix without a hash tag', () => {
     const redis = connect('{aso}');
 
@@ -175,4 +218,16 @@ function completedOnce(worker: Worker<StagePayload>): Promise<void> {
       reject(err);
     });
   });
+}
+
+/** A kubeconfig that is never contacted: the stage handlers here make no Kubernetes call. */
+function unusedKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'none', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'none' }],
+    contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
+    currentContext: 'none',
+  });
+  return kubeConfig;
 }

@@ -175,21 +175,3 @@ function credentialsOf(settings: RedisSettings): RedisCredentials {
     ...(settings.REDIS_PASSWORD === undefined ? {} : { password: settings.REDIS_PASSWORD }),
   };
 }
-
-/** Where the topology points, without credentials, for logs and error messages. */
-export function describeRedisTopology(topology: RedisTopology): string {
-  const list = (addresses: RedisAddress[]) => addresses.map(formatAddress).join(',');
-
-  if (topology.kind === 'cluster') return `Redis Cluster ${list(topology.nodes)}`;
-  if (topology.kind === 'sentinel') {
-    return `Redis master ${topology.master} via sentinels ${list(topology.sentinels)}`;
-  }
-  const url = new URL(topology.url);
-  return `Redis ${url.protocol}//${url.host}`;
-}
-
-export function formatAddress(address: RedisAddress): string {
-  return address.host.includes(':')
-    ? `[${address.host}]:${address.port}`
-    : `${address.host}:${address.port}`;
-}
