@@ -44,8 +44,17 @@ export interface LocalCluster {
   kubeconfigPath: string;
   /** Admin credentials (system:masters), in memory. */
   kubeConfig: KubeConfig;
+  /** kube-apiserver alone, for tests of how clients live through its restart. */
+  apiserver: ApiserverControl;
   /** Stops the simulator and every process, then removes the temp data dir. */
   stop(): Promise<void>;
+}
+
+export interface ApiserverControl {
+  /** Stops kube-apiserver (SIGTERM, then SIGKILL after a grace period); etcd keeps the state. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same arguments; resolves once /readyz answers. */
+  start(): Promise<void>;
 }
 
 const STARTUP_TIMEOUT_MS = 120_000;
@@ -57,6 +66,10 @@ interface Running {
   simulator: NodeSimulator | undefined;
   logger: Logger;
   stopping: boolean;
+  /** How kube-apiserver was started, so that it can be started again the same way. */
+  apiserver?: { command: string; args: string[]; readyz: string; caPem: string };
+  /** Components stopped on purpose: their exit is no crash. */
+  stoppedOnPurpose: Set<ManagedProcess>;
 }
 
 interface Booted {
@@ -140,23 +153,56 @@ async function startEtcdAndApiserver(
   const etcdHealth = `http://127.0.0.1:${layout.etcdClientPort}/health`;
   await waitUntil(() => httpOk(etcdHealth), { what: 'etcd /health', deadline, watched: [etcd] });
 
-  const apiserver = launch(
-    running,
-    'kube-apiserver',
-    binaries.apiserver,
-    apiserverArgs(layout, credentials),
-  );
+  const args = apiserverArgs(layout, credentials);
+  const apiserver = launch(running, 'kube-apiserver', binaries.apiserver, args);
   const watched = [etcd, apiserver];
   const caPem = caCertificates(
     await readServingBundle(join(layout.apiserverCertDir, 'apiserver.crt'), deadline, watched),
   );
   const readyz = `https://127.0.0.1:${layout.apiserverPort}/readyz`;
+  running.apiserver = { command: binaries.apiserver, args, readyz, caPem };
   await waitUntil(() => httpsOk(readyz, caPem), {
     what: 'kube-apiserver /readyz',
     deadline,
     watched,
   });
   return caPem;
+}
+
+function apiserverProcess(running: Running): ManagedProcess | undefined {
+  return running.processes.find((component) => component.name === 'kube-apiserver');
+}
+
+function controlApiserver(running: Running): ApiserverControl {
+  const stop = async (): Promise<void> => {
+    const current = apiserverProcess(running);
+    if (!current || current.hasExited()) return;
+    running.stoppedOnPurpose.add(current);
+    await current.stop(STOP_GRACE_MS);
+  };
+
+  const start = async (): Promise<void> => {
+    const current = apiserverProcess(running);
+    const how = running.apiserver;
+    if (!how || !current || !current.hasExited() || running.stopping) return;
+
+    const next = startProcess({
+      name: 'kube-apiserver',
+      command: how.command,
+      args: how.args,
+      logger: running.logger.child({ component: 'kube-apiserver' }),
+    });
+    // Same place in the list, so the cluster still stops its clients before it.
+    running.processes[running.processes.indexOf(current)] = next;
+    reportCrash(running, next);
+    await waitUntil(() => httpsOk(how.readyz, how.caPem), {
+      what: 'kube-apiserver /readyz after its restart',
+      deadline: Date.now() + STARTUP_TIMEOUT_MS,
+      watched: [next],
+    });
+  };
+
+  return { stop, start };
 }
 
 async function startControllers(
@@ -272,12 +318,16 @@ async function stopRunning(running: Running): Promise<void> {
 /** A component dying after startup is not recoverable here; say so loudly with its output. */
 function reportCrashes(running: Running): void {
   for (const component of running.processes) {
-    void component.exited.then((exit) => {
-      if (!running.stopping) {
-        running.logger.error(describeExit(component, exit));
-      }
-    });
+    reportCrash(running, component);
   }
+}
+
+function reportCrash(running: Running, component: ManagedProcess): void {
+  void component.exited.then((exit) => {
+    if (!running.stopping && !running.stoppedOnPurpose.has(component)) {
+      running.logger.error(describeExit(component, exit));
+    }
+  });
 }
 
 async function kubeletVersion(kubeConfig: KubeConfig): Promise<string> {
@@ -331,6 +381,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     simulator: undefined,
     logger,
     stopping: false,
+    stoppedOnPurpose: new Set(),
   };
 
   try {
@@ -347,7 +398,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       stopping ??= stopRunning(running).finally(forgetDataDir);
       return stopping;
     };
-    return { ...booted, stop };
+    return { ...booted, apiserver: controlApiserver(running), stop };
   } catch (error) {
     await stopRunning(running).finally(forgetDataDir);
     throw error;

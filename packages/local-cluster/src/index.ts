@@ -1,2 +1,2 @@
-export type { LocalCluster, LocalClusterOptions } from './cluster.ts';
+export type { ApiserverControl, LocalCluster, LocalClusterOptions } from './cluster.ts';
 export { startLocalCluster } from './cluster.ts';

@@ -33,9 +33,27 @@ export async function startOpsServer(
   };
 }
 
-export function closeHttpServer(server: { close(callback: () => void): unknown }): Promise<void> {
+/** How often a closing server closes the keep-alive connections that have turned idle. */
+const IDLE_SWEEP_MS = 100;
+
+export interface ClosableServer {
+  close(callback: () => void): unknown;
+  /** node:http servers have it; HTTP/2 sessions end with close() alone. */
+  closeIdleConnections?: () => void;
+}
+
+/**
+ * Stops accepting connections and resolves once the requests in flight are answered.
+ * A keep-alive connection turns idle after its last answer; it is closed then, not
+ * after the keep-alive timeout, so a drain lasts as long as its slowest request.
+ */
+export function closeHttpServer(server: ClosableServer): Promise<void> {
   return new Promise((resolve) => {
+    const sweep = setInterval(() => {
+      server.closeIdleConnections?.();
+    }, IDLE_SWEEP_MS);
     server.close(() => {
+      clearInterval(sweep);
       resolve();
     });
   });

@@ -4,7 +4,7 @@ import { baseConfigSchema, loadConfig, portSchema, type BaseConfig } from './con
 import { createKubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetricsRegistry, createStageMetrics } from './metrics.ts';
-import { MigrationStore } from './migration-store.ts';
+import { MigrationStore, migrationStoreOptions } from './migration-store.ts';
 import { startOpsServer } from './ops-server.ts';
 import { closeRedis, createRedis } from './redis.ts';
 import { requireNoEviction } from './redis-policy.ts';
@@ -20,6 +20,20 @@ export const workerConfigSchema = baseConfigSchema.extend({
   METRICS_PORT: portSchema.default(9464),
   /** How long a stopping worker waits for its current jobs, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * Lifetime of a job's lock, in ms; a live worker renews it every half of that, so a
+   * stage may run far longer. Another worker takes a job up once its lock has lapsed
+   * (the worker died). Default 30000.
+   */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000),
+  /** How often each worker looks for jobs whose lock has lapsed, in ms. Default 30000. */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * How many times a job may lose its worker and be taken up again before it fails
+   * (and its migration rolls back). Each deploy or crash during a long stage costs
+   * one; a job that kills every worker it lands on still ends. Default 3.
+   */
+  WORKER_MAX_STALLED_COUNT: z.coerce.number().int().min(0).max(100).default(3),
 });
 
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
@@ -47,7 +61,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const workerRedis = createRedis(config, 'worker', `${service}:worker`, logger);
   const queueRedis = createRedis(config, 'worker', `${service}:queues`, logger);
   const storeRedis = createRedis(config, 'worker', `${service}:store`, logger);
-  const store = new MigrationStore(storeRedis, config.ASO_KEY_PREFIX);
+  const store = new MigrationStore(
+    storeRedis,
+    config.ASO_KEY_PREFIX,
+    migrationStoreOptions(config),
+  );
   const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
 
   const registry = createMetricsRegistry(service);
@@ -56,6 +74,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     connection: workerRedis,
     prefix: config.ASO_KEY_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
+    locks: {
+      lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
+    },
     store,
     queues,
     metrics: createStageMetrics(registry),
@@ -78,7 +101,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   return {
     metricsUrl: ops.url,
     async close() {
-      await closeWithin(worker.close(), config.SHUTDOWN_TIMEOUT_MS, () => worker.close(true));
+      if (!(await settlesWithin(worker.close(), config.SHUTDOWN_TIMEOUT_MS))) {
+        // Past the bound we stop waiting: the jobs' locks lapse once this process has
+        // gone, and another worker resumes them where the record says they stopped.
+        logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'leaving unfinished jobs');
+      }
       await Promise.all([queues.close(), ops.close()]);
       await Promise.all([workerRedis, queueRedis, storeRedis].map(closeRedis));
       logger.info('worker stopped');
@@ -106,16 +133,29 @@ export async function runWorkerMain(
     logger,
     handler: makeHandler(kube, process.env),
   });
-  stopOnSignals(logger, () => running.close());
+  stopOnSignals(logger, () => running.close(), config.SHUTDOWN_TIMEOUT_MS + CLOSE_SLACK_MS);
 }
 
-export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+/** Time a stopping worker may take beyond SHUTDOWN_TIMEOUT_MS to close its connections. */
+const CLOSE_SLACK_MS = 5_000;
+
+/**
+ * Stops the service on SIGTERM or SIGINT. With `hardLimitMs`, the process exits
+ * after that long even if stopping hangs (Redis unreachable, a connection that
+ * never closes), so a stop is always bounded.
+ */
+export function stopOnSignals(
+  logger: Logger,
+  stop: () => Promise<void>,
+  hardLimitMs?: number,
+): void {
   let stopping = false;
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    if (hardLimitMs !== undefined) exitAfter(logger, hardLimitMs);
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -128,22 +168,30 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGINT', onSignal);
 }
 
-async function closeWithin(
-  closing: Promise<void>,
-  timeoutMs: number,
-  force: () => Promise<void>,
-): Promise<void> {
+function exitAfter(logger: Logger, limitMs: number): void {
+  const timer = setTimeout(() => {
+    logger.error({ limitMs }, 'stop took too long, exiting');
+    process.exit(1);
+  }, limitMs);
+  timer.unref();
+}
+
+/** Whether `work` settled within the time; it is not cancelled when it did not. */
+async function settlesWithin(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
+  const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(() => {
-      resolve('timeout');
+      resolve(false);
     }, timeoutMs);
   });
 
-  const outcome = await Promise.race([closing.then(() => 'closed' as const), timedOut]);
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const outcome = await Promise.race([settled, timedOut]);
   clearTimeout(timer);
-  // Past the bound we stop waiting: the job's lock expires and another worker resumes it.
-  if (outcome === 'timeout') void force().catch(() => undefined);
+  return outcome;
 }
 
 export type { BaseConfig };

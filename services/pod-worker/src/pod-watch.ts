@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 
-import { isNotFound, kubernetesError, type KubeClients } from '@aso/shared';
+import { kubernetesError, type KubeClients } from '@aso/shared';
 
 /** What a judge makes of the pod's latest state (null: the pod is gone). */
 export type Verdict<T> = { done: T } | { fail: Error } | null;
@@ -17,9 +17,9 @@ export const RETRY_DELAY_MS = 1_000;
 
 /**
  * Follows one pod with a watch until the judge reaches a verdict or the time runs
- * out. Each round reads the pod, then watches from its resourceVersion, so a
- * watch that ends, expires (410 Gone) or loses the API server resumes without
- * missing a change.
+ * out. Each round lists the pod (by name), then watches from the list's
+ * resourceVersion, so a watch that ends, expires (410 Gone) or loses the API
+ * server resumes without missing a change.
  */
 export async function watchPodUntil<T>(
   kube: KubeClients,
@@ -32,16 +32,16 @@ export async function watchPodUntil<T>(
   const deadline = Date.now() + timeoutMs;
 
   while (Date.now() < deadline) {
-    const pod = await readPodOrNull(kube, namespace, name);
-    if (pod === undefined) {
+    const listed = await listPodByName(kube, namespace, name);
+    if (listed === undefined) {
       await pause(Math.min(RETRY_DELAY_MS, deadline - Date.now()));
       continue;
     }
 
-    const verdict = judge(pod);
+    const verdict = judge(listed.pod);
     if (verdict) return settle(verdict);
 
-    const resourceVersion = pod?.metadata?.resourceVersion;
+    const resourceVersion = listed.resourceVersion;
     const watchStarted = Date.now();
     const watched = await watchOnce(kube, namespace, name, resourceVersion, judge, deadline);
     if (watched) return settle(watched);
@@ -59,17 +59,24 @@ export function settle<T>(verdict: NonNullable<Verdict<T>>): T {
   return verdict.done;
 }
 
-/** The pod, null when it does not exist, undefined when the API server did not answer. */
-async function readPodOrNull(
+/**
+ * The pod (null when it does not exist) and the list's resourceVersion to watch
+ * from; undefined when the API server did not answer. The list's version, unlike
+ * the pod's own, is recent even when the pod has not changed for long: after an
+ * API server restart its watch cache refuses older versions with 410 Gone.
+ */
+async function listPodByName(
   kube: KubeClients,
   namespace: string,
   name: string,
-): Promise<V1Pod | null | undefined> {
+): Promise<{ pod: V1Pod | null; resourceVersion: string | undefined } | undefined> {
   try {
-    return await kube.core.readNamespacedPod({ name, namespace });
+    const list = await kube.core.listNamespacedPod({
+      namespace,
+      fieldSelector: `metadata.name=${name}`,
+    });
+    return { pod: list.items[0] ?? null, resourceVersion: list.metadata?.resourceVersion };
   } catch (error) {
-    if (isNotFound(error)) return null;
-
     const mapped = kubernetesError(error, `reading pod ${namespace}/${name}`);
     if (mapped.permanent) throw mapped;
     return undefined;
