@@ -48,6 +48,18 @@ export const baseConfigSchema = z.object({
    * picked up silently.
    */
   ASO_KUBECONFIG: z.string().min(1).optional(),
+  /** How long a finished migration's record stays readable and listable, in seconds. Default 7 days. */
+  ASO_RECORD_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(7 * 24 * 3600),
+  /** How long an Idempotency-Key answers with its migration, in seconds. Default 24 hours. */
+  ASO_IDEMPOTENCY_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(24 * 3600),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 

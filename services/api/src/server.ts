@@ -10,6 +10,7 @@ import {
   createMetricsRegistry,
   createRedis,
   MigrationStore,
+  migrationStoreOptions,
   planMigration,
   portSchema,
   requireNoEviction,
@@ -81,7 +82,7 @@ export async function startApi(
   const version = kube.kubeConfig.makeApiClient(VersionApi);
 
   const app = createApp({
-    store: new MigrationStore(storeRedis, config.ASO_KEY_PREFIX),
+    store: new MigrationStore(storeRedis, config.ASO_KEY_PREFIX, migrationStoreOptions(config)),
     queues,
     planner: (request) => planMigration(kube, request),
     logger,
