@@ -46,7 +46,10 @@ export const apiConfigSchema = baseConfigSchema.extend({
         .min(1, 'name at least one namespace, or unset it to allow every namespace')
         .optional(),
     ),
-  /** Requests each token may make a minute, counted across replicas in Redis; 0 = no limit. Default 120. */
+  /**
+   * Requests each token may make a minute, counted in Redis so that the limit holds
+   * across replicas; 0 turns the limit off. Default 120.
+   */
   ASO_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
 });
 
