@@ -1,6 +1,6 @@
 import { RateLimitedError, UnauthenticatedError } from './access-errors.ts';
 
-/** Headers HTTP asks for beside some refusals: the Bearer challenge of a 401, Retry-After of a 429. */
+/** Headers HTTP asks for beside some refusals: a 401's Bearer challenge, a 429's Retry-After. */
 export function errorHeaders(error: unknown): Record<string, string> {
   if (error instanceof UnauthenticatedError) {
     const challenge = error.challengeError ? `, error="${error.challengeError}"` : '';
