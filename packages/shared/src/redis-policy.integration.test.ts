@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type LocalRedisCluster } from '../../../test/support/redis-cluster.ts';
 import { startRedisServer, type LocalRedisServer } from '../../../test/support/redis-server.ts';
 import { baseConfigSchema } from './config.ts';
-import { RedisEvictionPolicyError } from './errors.ts';
+import { QueueUnavailableError, RedisEvictionPolicyError } from './errors.ts';
 import { createKubeClients } from './kube.ts';
 import { createLogger } from './logger.ts';
 import { closeRedis, createRedis } from './redis.ts';
@@ -64,6 +64,13 @@ describe('maxmemory-policy check', () => {
     );
     await expect(refusal).rejects.toThrow('CONFIG SET maxmemory-policy noeviction');
     await expect(refusal).rejects.toThrow('"maxmemory-policy noeviction"');
+  });
+
+  it('says so when it cannot ask Redis at all', async () => {
+    const refusal = requireNoEviction('redis://127.0.0.1:1', 'producer', 'test');
+
+    await expect(refusal).rejects.toBeInstanceOf(QueueUnavailableError);
+    await expect(refusal).rejects.toThrow("could not read Redis's maxmemory-policy");
   });
 
   it('keeps a stage worker from starting on an evicting Redis', async () => {

@@ -1,6 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 
-import { RedisEvictionPolicyError } from './errors.ts';
+import { QueueUnavailableError, RedisEvictionPolicyError } from './errors.ts';
 import {
   closeRedis,
   createRedis,
@@ -16,7 +16,8 @@ const REQUIRED_POLICY = 'noeviction';
  * Refuses to start on a Redis that may evict keys: an evicted key is a queued job
  * or a migration record gone without a trace (BullMQ's production guide asks for
  * noeviction too). Opens a connection of its own with the service's role, so a
- * worker waits for Redis like its other connections, and closes it afterwards.
+ * worker waits for Redis like its other connections while the gateway gives up at
+ * once with QueueUnavailableError, and closes it afterwards.
  */
 export async function requireNoEviction(
   target: RedisTarget,
@@ -26,9 +27,20 @@ export async function requireNoEviction(
   const redis = createRedis(target, role, `${name}:policy-check`);
   try {
     await checkEvictionPolicy(redis);
+  } catch (error) {
+    if (error instanceof RedisEvictionPolicyError) throw error;
+    throw new QueueUnavailableError(
+      `could not read Redis's maxmemory-policy before starting (${errorMessage(error)}); ` +
+        'check that Redis is up and that the REDIS_* settings point at it',
+      { cause: error },
+    );
   } finally {
     await closeRedis(redis);
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Throws RedisEvictionPolicyError unless every master runs maxmemory-policy noeviction. */
