@@ -224,6 +224,29 @@ describe('stage worker controls', () => {
     expect(after.stages.capture.attempts).toBe(1);
   });
 
+  it('fails a migration whose deadline passes while it waits for a place', async () => {
+    const caps = { total: 1, perSourceNode: 1 };
+    const worker = startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      admission: { caps, retryDelayMs: 100 },
+      run: () => Promise.resolve({}),
+    });
+    // Another migration holds the only place and keeps it.
+    const holder = newMigrationRecord(randomUUID(), { ...request, pod_name: 'holder' }, new Date());
+    await store.create(holder);
+    await store.admit(holder, caps);
+    const done = settled(worker);
+    // Created 599.5 s ago with a 600 s timeout: its deadline passes while it waits.
+    const late = await submit(new Date(Date.now() - 599_500), 'late');
+
+    expect(await done).toBe('failed');
+    expect(await store.require(late.migration_id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'deadline-exceeded', stage: 'capture' },
+    });
+  });
+
   it('aborts a running attempt on cancel, rolls back and ends the migration cancelled', async () => {
     const rollbacks: string[] = [];
     const worker = startWorker({
