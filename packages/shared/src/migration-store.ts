@@ -139,7 +139,7 @@ export class MigrationStore {
     try {
       const replayed = idempotency ? await this.findIdempotent(idempotency) : null;
       if (replayed) {
-        await this.redis.unwatch();
+        await this.endWatch(lock);
         return { record: replayed, replayed: true };
       }
 
@@ -149,7 +149,7 @@ export class MigrationStore {
       );
       if (held) throw new MigrationInProgressError(podOf(record), held.migration_id);
     } catch (error) {
-      await this.redis.unwatch();
+      await this.endWatch(lock);
       throw error;
     }
 
@@ -213,7 +213,10 @@ export class MigrationStore {
         .zrem(this.indexKey(), migrationId)
         .hincrby(this.statsKey(), 'total', -1);
       if (idempotency) transaction.del(this.idempotencyKey(idempotency.key));
-      throwOnTransactionError(await transaction.exec());
+      const results = await transaction.exec();
+      // Only a WATCH left on the connection could abort it; none is, by construction.
+      if (results === null) throw new Error(`withdrawing migration ${migrationId} was aborted`);
+      throwOnTransactionError(results);
     });
   }
 
@@ -300,7 +303,7 @@ export class MigrationStore {
       await this.redis.watch(key);
       const raw = await this.redis.get(key);
       if (raw === null) {
-        await this.redis.unwatch();
+        await this.endWatch(key);
         throw new MigrationNotFoundError(migrationId);
       }
 
@@ -309,7 +312,7 @@ export class MigrationStore {
       try {
         mutate(after);
       } catch (error) {
-        await this.redis.unwatch();
+        await this.endWatch(key);
         throw error;
       }
       after.updated_at = now.toISOString();
@@ -341,7 +344,7 @@ export class MigrationStore {
       this.redis.zcard(fromNode),
     ]);
     if (held !== null) {
-      await this.redis.unwatch();
+      await this.endWatch(all);
       return { admitted: true };
     }
 
@@ -352,7 +355,7 @@ export class MigrationStore {
           ? `${onNode} of ${caps.perSourceNode} migrations in flight from node ${node}`
           : null;
     if (full !== null) {
-      await this.redis.unwatch();
+      await this.endWatch(all);
       // A place held by a migration that ended without giving it back is freed here.
       const freed = (await this.releaseStale(all)) + (await this.releaseStale(fromNode));
       return freed > 0 ? null : { admitted: false, reason: full };
@@ -403,6 +406,15 @@ export class MigrationStore {
     transaction.hincrby(stats, 'measured_count', 1);
     transaction.hincrby(stats, 'measured_cpu_millicores', savings.measured.cpu_millicores);
     transaction.hincrby(stats, 'measured_memory_bytes', savings.measured.memory_bytes);
+  }
+
+  /**
+   * Ends a WATCH without a transaction. On Redis Cluster a bare UNWATCH names no key
+   * and may reach another master than the watched slot's; an empty transaction on a
+   * key of that slot always reaches the right one, and EXEC clears every WATCH.
+   */
+  private async endWatch(key: string): Promise<void> {
+    await this.redis.multi().exists(key).exec();
   }
 
   private inTurn<T>(transaction: () => Promise<T>): Promise<T> {

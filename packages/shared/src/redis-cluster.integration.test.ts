@@ -196,6 +196,53 @@ describe('Redis Cluster', () => {
     await running.close();
   });
 
+  it('admits, cancels and replays idempotency keys, with no transaction lost to a stray WATCH', async () => {
+    const prefix = tenantPrefix();
+    const store = new MigrationStore(connect(prefix), prefix);
+    const caps = { total: 2, perSourceNode: 2 };
+    const claim = { key: 'client-key', fingerprint: 'digest' };
+
+    const first = record();
+    expect((await store.create(first, claim)).replayed).toBe(false);
+    expect((await store.create(record(), claim)).record.migration_id).toBe(first.migration_id);
+    const admitted = [];
+    for (let i = 0; i < 4; i++) {
+      const next = record();
+      await store.create(next);
+      admitted.push((await store.admit(next, caps)).admitted);
+    }
+    const cancelled = await store.requestCancel(first.migration_id);
+    const withdrawn = record();
+    await store.create(withdrawn);
+    await store.discard(withdrawn);
+
+    expect(admitted).toEqual([true, true, false, false]);
+    expect(cancelled.status).toBe('cancelled');
+    expect(await store.get(withdrawn.migration_id)).toBeNull();
+    expect((await store.stats()).total).toBe(5);
+  });
+
+  it('leaves no WATCH behind a refused create to abort a later withdrawal', async () => {
+    const prefix = tenantPrefix();
+    const store = new MigrationStore(connect(prefix), prefix);
+    const other = new MigrationStore(connect(prefix), prefix);
+
+    // A bare UNWATCH reaches a random master: several rounds make a miss near certain.
+    for (let round = 0; round < 6; round++) {
+      const pod = `watched-${String(round)}`;
+      const stranger = record();
+      const held = record(pod);
+      await other.create(stranger);
+      await store.create(held);
+      await expect(store.create(record(pod))).rejects.toThrow(/already being migrated/);
+      await other.requestCancel(held.migration_id);
+
+      await store.discard(stranger);
+
+      expect(await store.get(stranger.migration_id)).toBeNull();
+    }
+  });
+
   it('refuses queues under a prefix without a hash tag', () => {
     const redis = connect('{aso}');
 

@@ -92,6 +92,22 @@ describe('Idempotency-Key', () => {
     expect(await api.footprint()).toEqual({ records: 1, jobs: 1 });
   });
 
+  it('keeps the keys of two callers apart', async () => {
+    const other = newToken();
+    await api.close();
+    api = inProcessApi({ tokens: `read-write:${writer},read-write:${other}` });
+
+    const mine = await submit('shared-key');
+    const theirs = await call('POST', '/api/v1/migrations', {
+      body: body('another-pod'),
+      headers: { 'idempotency-key': 'shared-key' },
+      token: other,
+    });
+
+    expect(theirs.status).toBe(202);
+    expect(theirs.json['migration_id']).not.toBe(mine.json['migration_id']);
+  });
+
   it('refuses a malformed key before anything is stored', async () => {
     const tooLong = await submit('k'.repeat(256));
     const blank = await submit(' ');

@@ -151,7 +151,8 @@ function idempotencyClaim(
 
   const key = validate(idempotencyKeySchema, header, 'Idempotency-Key header');
   const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-  return { key, fingerprint };
+  // Keys are the caller's own: two clients that pick the same key do not collide.
+  return { key: `${c.get('token').id}:${key}`, fingerprint };
 }
 
 function requestBodyLimit() {
