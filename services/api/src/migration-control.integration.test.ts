@@ -38,12 +38,12 @@ async function call(
     authorization: `Bearer ${options.token ?? writer}`,
     ...options.headers,
   };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await api.app.request(path, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
+  const init: RequestInit = { method, headers };
+  if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(options.body);
+  }
+  const response = await api.app.request(path, init);
   return {
     status: response.status,
     json: (await response.json()) as Record<string, unknown>,
