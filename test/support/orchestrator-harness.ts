@@ -135,12 +135,13 @@ export class OrchestratorHarness {
       prefix: string;
       spec?: Partial<NonNullable<V1Pod['spec']>>;
       annotations?: Record<string, string>;
+      labels?: Record<string, string>;
     },
     ready: (pod: V1Pod) => boolean = (pod) => Boolean(pod.spec?.nodeName),
   ): Promise<V1Pod> {
     const name = `${manifest.prefix}-${randomUUID().slice(0, 6)}`;
     await this.createPod({
-      metadata: { name, annotations: manifest.annotations ?? {} },
+      metadata: { name, annotations: manifest.annotations ?? {}, labels: manifest.labels ?? {} },
       spec: {
         nodeSelector: { 'kubernetes.io/hostname': node },
         containers: [{ name: 'app', image: 'nginx:1.27' }],
