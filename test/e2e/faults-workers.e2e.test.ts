@@ -130,7 +130,7 @@ describe('a worker SIGKILLed in the middle of a stage', () => {
   });
 
   it('pod stage while the new pod waits to be Ready: the next replica adopts that pod', async () => {
-    const pod = await workload('kill-ready-wait', 6);
+    const pod = await workload('kill-ready-wait', 5);
     const id = await migrate(pod, { preserve_pv: true });
 
     const { line: created } = await killWhen('pod-worker', stageLine(id, 'new pod created'));
@@ -180,7 +180,7 @@ describe('a worker SIGKILLed in the middle of a stage', () => {
 describe('a stage job that loses more workers than maxStalledCount allows', () => {
   it('fails for good without a retry, and its migration is rolled back', async () => {
     await topUp('pod-worker', 3);
-    const pod = await workload('stalled-twice', 30);
+    const pod = await workload('stalled-twice');
     const id = await migrate(pod, { preserve_pv: true });
 
     await killWhen('pod-worker', stageLine(id, 'new pod created'));
@@ -223,14 +223,20 @@ describe('a worker stopped with SIGTERM', () => {
   });
 
   it('leaves a job it cannot finish in time to another replica, and exits in the bound', async () => {
-    const pod = await workload('term-release', 15);
+    const pod = await workload('term-release');
+    const name = pod.metadata?.name ?? '';
+    await blockingBudget(name);
     const id = await migrate(pod);
 
-    const { replica } = await system.firstToLog('pod-worker', stageLine(id, 'new pod created'));
+    const blocked = stageLine(id, 'eviction refused, will retry');
+    const { replica } = await system.firstToLog('pod-worker', blocked);
     const stoppedAt = Date.now();
     replica.signal('SIGTERM');
     tally.fault();
     const exit = await replica.exited;
+    const [other] = system.replicas('pod-worker');
+    await other?.waitForLog(blocked, 30_000);
+    await policy.deleteNamespacedPodDisruptionBudget({ name, namespace: namespace.name });
     const record = await system.finished(id);
 
     expect(exit.code).toBe(0);

@@ -80,6 +80,9 @@ export class FaultSystem {
       ASO_STABILISATION_DELAY_MS: '500',
       SHUTDOWN_TIMEOUT_MS: '5000',
       WORKER_CONCURRENCY: '2',
+      // No test here is about the caps on migrations in flight.
+      ASO_MAX_IN_FLIGHT: '50',
+      ASO_MAX_IN_FLIGHT_PER_NODE: '50',
       ...FAST_LOCKS,
       ...this.options.env,
       ...env,

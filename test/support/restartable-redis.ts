@@ -89,6 +89,8 @@ export class RestartableRedis {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    // A refused probe is expected while the server starts; the caller polls again.
+    client.on('error', () => undefined);
     try {
       await client.connect();
       await client.ping();
