@@ -3,24 +3,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import {
-  ApiException,
-  AppsV1Api,
-  AuthorizationV1Api,
-  type KubeConfig,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import type { MigrationRecord } from '@aso/shared';
 
-import { eventually, loadTestKubeConfig } from '../setup/kube.ts';
+import {
+  createTestNamespace,
+  eventually,
+  loadTestKubeConfig,
+  type TestNamespace,
+} from '../setup/kube.ts';
 import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
 import { grantedAttributes, requestAttributes } from '../support/rbac-calls.ts';
+import { mayDo, narrowBindingsTo } from '../support/rbac-narrowing.ts';
 import { FORBIDDEN_TO, FORBIDDEN_TO_ALL } from '../support/rbac-probes.ts';
 import {
   applyBase,
   deleteBase,
+  renderKustomization,
   serviceIdentities,
   SERVICE_ACCOUNTS,
   type ServiceIdentity,
@@ -68,20 +69,14 @@ afterAll(async () => {
 
 /** The authorizer caches bindings: wait until it sees this account's. */
 async function bindingsInEffect(identity: ServiceIdentity): Promise<void> {
-  const authorization = identity.kubeConfig.makeApiClient(AuthorizationV1Api);
-  const resourceAttributes = identity.serviceAccount.endsWith('metrics-worker')
-    ? { group: 'metrics.k8s.io', resource: 'pods', verb: 'get', namespace: 'default' }
-    : { resource: 'pods', verb: 'get', namespace: 'default' };
+  const attributes = identity.serviceAccount.endsWith('metrics-worker')
+    ? 'get metrics.k8s.io/pods'
+    : 'get /pods';
 
-  await eventually(
-    async () => {
-      const review = await authorization.createSelfSubjectAccessReview({
-        body: { spec: { resourceAttributes } },
-      });
-      return review.status?.allowed;
-    },
-    { what: `the bindings of ${identity.serviceAccount} in effect`, timeoutMs: 15_000 },
-  );
+  await eventually(() => mayDo(identity.kubeConfig, attributes, 'default'), {
+    what: `the bindings of ${identity.serviceAccount} in effect`,
+    timeoutMs: 15_000,
+  });
 }
 
 function unique(prefix: string): string {
@@ -335,5 +330,94 @@ describe('calls outside the grants', () => {
     expect(Object.fromEntries(answers)).toEqual(
       Object.fromEntries(probes.map(([what]) => [what, 403])),
     );
+  });
+});
+
+describe('bindings narrowed to one namespace, as k8s/examples/namespaced-rbac does', () => {
+  let other: TestNamespace;
+  let callsBefore: Record<SystemService, number>;
+
+  beforeAll(async () => {
+    other = await createTestNamespace(admin, 'rbac-other');
+    callsBefore = Object.fromEntries(
+      SERVICES.map((service) => [service, identities[service].recorder.calls.length]),
+    ) as Record<SystemService, number>;
+    await narrowBindingsTo(admin, h.namespace.name);
+
+    // The pod worker loses every right in the other namespace once the authorizer sees it.
+    await eventually(
+      async () => !(await mayDo(identities.pod.kubeConfig, 'get /pods', other.name)),
+      { what: 'the narrowed bindings in effect', timeoutMs: 15_000 },
+    );
+  });
+
+  afterAll(async () => {
+    await other.delete();
+  });
+
+  it('the example overlay swaps the namespaced ClusterRoleBindings for RoleBindings', async () => {
+    const documents = await renderKustomization(
+      inject('kubeconfigPath'),
+      'examples/namespaced-rbac',
+    );
+    const named = (kind: string) =>
+      documents
+        .filter((d) => d.kind === kind)
+        .map((d) => `${d.metadata?.namespace ?? ''}/${d.metadata?.name ?? ''}`)
+        .sort();
+
+    expect(named('ClusterRoleBinding')).toEqual(
+      SERVICES.filter((service) => service !== 'metrics').map(
+        (service) => `/${SERVICE_ACCOUNTS[service]}-cluster`,
+      ),
+    );
+    expect(named('RoleBinding')).toEqual(
+      Object.values(SERVICE_ACCOUNTS)
+        .map((account) => `ml-training/${account}`)
+        .sort(),
+    );
+  });
+
+  it.each(SERVICES)('%s keeps its rights in that namespace only', async (service) => {
+    const { kubeConfig, serviceAccount } = identities[service];
+    const namespaced = await grantedAttributes(RBAC_FILE, (role) => role === serviceAccount);
+    const clusterWide = await grantedAttributes(
+      RBAC_FILE,
+      (role) => role === `${serviceAccount}-cluster`,
+    );
+
+    const answers = async (namespace: string | undefined, attributes: Set<string>) =>
+      Object.fromEntries(
+        await Promise.all(
+          [...attributes].map(async (a) => [a, await mayDo(kubeConfig, a, namespace)] as const),
+        ),
+      );
+    const all = (attributes: Set<string>, allowed: boolean) =>
+      Object.fromEntries([...attributes].map((a) => [a, allowed]));
+
+    expect(await answers(h.namespace.name, namespaced)).toEqual(all(namespaced, true));
+    expect(await answers(other.name, namespaced)).toEqual(all(namespaced, false));
+    expect(await answers(undefined, clusterWide)).toEqual(all(clusterWide, true));
+  });
+
+  it('still migrates in that namespace without a refused call', async () => {
+    const pod = await h.podOn('worker-2', { prefix: 'narrow' }, isReady);
+
+    const record = await migrate({
+      pod_name: pod.metadata?.name ?? '',
+      source_node: 'worker-2',
+      target_node: 'worker-3',
+      preserve_pv: true,
+    });
+
+    expect(record.error).toBeNull();
+    expect(record.status).toBe('completed');
+    const refused = SERVICES.flatMap((service) =>
+      identities[service].recorder.calls
+        .slice(callsBefore[service])
+        .filter((call) => call.status === 401 || call.status === 403)
+        .map((call) => `${service}: ${call.status} ${call.method} ${call.path}`),
+    );
+    expect(refused).toEqual([]);
   });
 });

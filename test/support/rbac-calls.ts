@@ -74,3 +74,20 @@ export async function grantedAttributes(
   }
   return granted;
 }
+
+/** The SelfSubjectAccessReview attributes of a `verb group/resource[/subresource]` string. */
+export function reviewAttributes(
+  attributes: string,
+  namespace: string | undefined,
+): { verb: string; group: string; resource: string; subresource?: string; namespace?: string } {
+  const [verb = '', groupResource = ''] = attributes.split(' ');
+  const [group = '', resource = '', subresource] = groupResource.split('/');
+
+  return {
+    verb,
+    group,
+    resource,
+    ...(subresource ? { subresource } : {}),
+    ...(namespace ? { namespace } : {}),
+  };
+}

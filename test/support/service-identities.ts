@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 
 import {
   startApiserverRecorder,
@@ -45,6 +45,18 @@ function kubectl(adminKubeconfig: string, args: string[]): Promise<{ stdout: str
 /** Applies k8s/base as an operator would, server-side. */
 export async function applyBase(adminKubeconfig: string): Promise<void> {
   await kubectl(adminKubeconfig, ['apply', '--server-side', '-k', KUSTOMIZE_BASE]);
+}
+
+/** The documents a kustomization under k8s/ renders to, as `kubectl kustomize` prints them. */
+export async function renderKustomization(
+  adminKubeconfig: string,
+  path: string,
+): Promise<{ kind?: string; metadata?: { name?: string; namespace?: string } }[]> {
+  const { stdout } = await kubectl(adminKubeconfig, ['kustomize', join(ROOT, 'k8s', path)]);
+  return loadAllYaml(stdout) as {
+    kind?: string;
+    metadata?: { name?: string; namespace?: string };
+  }[];
 }
 
 /** Starts removing what k8s/base created; does not wait for the namespace to go. */
