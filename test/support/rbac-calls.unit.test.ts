@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { grantedAttributes, requestAttributes } from './rbac-calls.ts';
+import { grantedAttributes, requestAttributes, reviewAttributes } from './rbac-calls.ts';
 
 describe('requestAttributes', () => {
   it.each([
@@ -33,5 +33,22 @@ describe('grantedAttributes', () => {
     );
 
     expect([...granted]).toEqual(['get metrics.k8s.io/pods']);
+  });
+});
+
+describe('reviewAttributes', () => {
+  it('splits the group, resource and subresource, and names the namespace if any', () => {
+    expect(reviewAttributes('create /pods/eviction', 'ns')).toEqual({
+      verb: 'create',
+      group: '',
+      resource: 'pods',
+      subresource: 'eviction',
+      namespace: 'ns',
+    });
+    expect(reviewAttributes('get metrics.k8s.io/pods', undefined)).toEqual({
+      verb: 'get',
+      group: 'metrics.k8s.io',
+      resource: 'pods',
+    });
   });
 });
