@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 
@@ -16,6 +16,7 @@ import {
 import { FaultSystem, type WorkerName } from '../support/fault-system.ts';
 import { expectSettled, FaultTally } from '../support/fault-tally.ts';
 import { readyWorkload } from '../support/fault-workload.ts';
+import { staticClaim } from '../support/static-claim.ts';
 import { testRedis, type TestRedis } from '../support/redis.ts';
 import { stageLine, type LogLine, type ServiceProcess } from '../support/service-processes.ts';
 
@@ -35,6 +36,7 @@ let namespace: TestNamespace;
 let redis: TestRedis;
 let system: FaultSystem;
 const tally = new FaultTally('faults-workers');
+const volumes: { delete(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   kubeConfig = loadTestKubeConfig();
@@ -60,11 +62,19 @@ afterAll(async () => {
   tally.print();
   await system.stop();
   await namespace.delete();
+  await Promise.all(volumes.map((volume) => volume.delete()));
   await redis.cleanup();
 });
 
 function workload(prefix: string, readyAfter = 1): Promise<V1Pod> {
   return readyWorkload(kubeConfig, namespace.name, prefix, { readyAfter });
+}
+
+/** A pod mounting a ReadWriteOnce claim of its own: it moves break-before-make. */
+async function workloadWithClaim(prefix: string): Promise<V1Pod> {
+  const claim = await staticClaim(core, namespace.name, `${prefix}-${randomUUID().slice(0, 6)}`);
+  volumes.push(claim);
+  return readyWorkload(kubeConfig, namespace.name, prefix, { claim: claim.name });
 }
 
 function migrate(pod: V1Pod, fields: Record<string, unknown> = {}): Promise<string> {
@@ -164,6 +174,26 @@ describe('a worker SIGKILLed in the middle of a stage', () => {
     await settled(pod, id);
   });
 
+  it('pod stage of a break-before-make once the original is evicted: the next replica starts the new pod', async () => {
+    const pod = await workloadWithClaim('kill-bbm');
+    const id = await migrate(pod);
+
+    await killWhen('pod-worker', stageLine(id, 'original removal requested'));
+    const record = await system.finished(id);
+
+    expect(record.error).toBeNull();
+    expect(record.details.strategy).toBe('break-before-make');
+    expect(record.stages.pod.attempts).toBe(2);
+    const settledRecord = await settled(pod, id);
+    const survivor = await core.readNamespacedPod({
+      name: settledRecord.details.new_pod_name ?? '',
+      namespace: namespace.name,
+    });
+    expect(survivor.spec?.volumes?.map((v) => v.persistentVolumeClaim?.claimName)).toContain(
+      pod.spec?.volumes?.[0]?.persistentVolumeClaim?.claimName,
+    );
+  });
+
   it('metrics: another replica measures and completes the migration', async () => {
     const pod = await workload('kill-metrics');
     const id = await migrate(pod);
@@ -194,6 +224,23 @@ describe('a stage job that loses more workers than maxStalledCount allows', () =
     expect(await job?.getState()).toBe('failed');
     expect(job?.attemptsMade).toBe(1);
     expect(record.stages.pod.attempts).toBe(2);
+    await settled(pod, id);
+  });
+});
+
+describe('a break-before-make job that loses too many workers after the original left', () => {
+  it('fails and creates the original again on the source, so the workload keeps a pod', async () => {
+    await topUp('pod-worker', 3);
+    const pod = await workloadWithClaim('stalled-bbm');
+    const id = await migrate(pod);
+
+    await killWhen('pod-worker', stageLine(id, 'original removal requested'));
+    await killWhen('pod-worker', stageLine(id, 'new pod created'));
+    const record = await system.finished(id);
+
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatchObject({ stage: 'pod', rolled_back: true });
+    expect(record.progress.original_recreated).toBe(true);
     await settled(pod, id);
   });
 });

@@ -146,8 +146,10 @@ export async function expectSettled(
     expect(survivor?.metadata?.uid).toBe(record.details.new_pod_uid);
     expect(survivor?.spec?.nodeName).toBe(record.request.target_node);
   } else {
+    // The original itself, or (break-before-make) the original created again.
     expect(record.error?.rolled_back).toBe(true);
-    expect(survivor?.metadata?.uid).toBe(original.metadata?.uid);
+    expect(survivor?.metadata?.name).toBe(name);
+    expect(survivor?.spec?.nodeName).toBe(record.request.source_node);
   }
   return record;
 }

@@ -9,6 +9,8 @@ export interface WorkloadOptions {
   node?: string;
   /** Seconds from start to Ready (the simulator's ready-after); the new pod inherits it. */
   readyAfter?: number;
+  /** A claim the pod mounts at /data (a ReadWriteOnce one makes it break-before-make). */
+  claim?: string;
 }
 
 /**
@@ -35,7 +37,16 @@ export async function readyWorkload(
       spec: {
         nodeSelector: { 'kubernetes.io/hostname': options.node ?? 'worker-1' },
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'app', image: 'nginx:1.27' }],
+        containers: [
+          {
+            name: 'app',
+            image: 'nginx:1.27',
+            volumeMounts: options.claim ? [{ name: 'data', mountPath: '/data' }] : [],
+          },
+        ],
+        volumes: options.claim
+          ? [{ name: 'data', persistentVolumeClaim: { claimName: options.claim } }]
+          : [],
       },
     },
   });
