@@ -145,6 +145,7 @@ describe('a pod stage that runs twice', () => {
       new_pod_created: true,
       original_removed: true,
       original_recreated: false,
+      switch_started: true,
     });
     await expect(core.readNamespacedPod({ name, namespace: namespace.name })).rejects.toMatchObject(
       { code: 404 },
@@ -176,5 +177,26 @@ describe('a pod stage that runs twice', () => {
     expect(final.progress.claim_created).toBe(false);
     expect(final.details.new_pod_name?.startsWith(`${name}-m`)).toBe(true);
     expect(final.details.new_pod_name?.length).toBe(name.length + 8);
+  });
+});
+
+describe('a pod stage that fails for good', () => {
+  it('goes forward when the switch began and the new pod is Ready, and rolls back before that', async () => {
+    const name = `forward-${randomUUID().slice(0, 6)}`;
+    await runningPod(name);
+    const stage = podStage();
+    const lost = new Error('job stalled more than allowable limit');
+
+    const migrationId = await capturedMigration(name, 'worker-1', 'worker-2');
+    const beforeSwitch = await stage.salvage?.(context(await store.require(migrationId)), lost);
+    await runStage(stage, migrationId);
+    const afterSwitch = await stage.salvage?.(context(await store.require(migrationId)), lost);
+
+    expect(beforeSwitch).toBeNull();
+    expect(afterSwitch).toEqual({ next: { stage: 'metrics', delayMs: 0 } });
+    const record = await store.require(migrationId);
+    expect(record.details.warnings.at(-1)).toMatch(
+      /failed after the switch began \(job stalled.*\); the new pod .* is Ready, so the migration went forward/,
+    );
   });
 });

@@ -159,6 +159,32 @@ describe('stage worker', () => {
     );
   });
 
+  it('carries a migration forward instead of rolling back when the stage salvages it', async () => {
+    const rollbacks: string[] = [];
+    const worker = startWorker({
+      stage: 'capture',
+      honoursDeadline: true,
+      run: () => Promise.reject(new NothingToMigrateError('default/tf-train-0')),
+      rollback: (context) => {
+        rollbacks.push(context.record.migration_id);
+        return Promise.resolve([]);
+      },
+      salvage: (_context, error) =>
+        Promise.resolve(error instanceof NothingToMigrateError ? { next: { stage: 'pod' } } : null),
+    });
+    const done = settled(worker);
+    const record = await submit();
+
+    expect(await done).toBe('completed');
+    expect(rollbacks).toEqual([]);
+    expect(await store.require(record.migration_id)).toMatchObject({
+      status: 'running',
+      stage: 'pod',
+      error: null,
+    });
+    expect(await queues.queue('pod').getJobState(record.migration_id)).toBe('waiting');
+  });
+
   it('fails a migration whose deadline has passed without running the stage', async () => {
     let ran = false;
     const worker = startWorker({

@@ -8,6 +8,7 @@ import type {
   SwitchStrategy,
 } from '@aso/shared';
 
+import { carryForward } from './carry-forward.ts';
 import { recordStep } from './migration-events.ts';
 import { readPod } from './new-pod.ts';
 import { asOriginal } from './original-steps.ts';
@@ -51,6 +52,10 @@ export function createPodStage(kube: KubeClients, settings: PodStageSettings): S
 
     async rollback(context) {
       return STRATEGIES[strategyOf(context.record)].rollback(switchContext(context));
+    },
+
+    async salvage(context, error) {
+      return carryForward(switchContext(context), strategyOf(context.record), error);
     },
   };
 }
