@@ -258,6 +258,17 @@ export class MigrationStore {
     });
   }
 
+  /** Migrations created in the window (epoch ms) that no stage has picked up yet. */
+  async pendingBetween(fromMs: number, toMs: number): Promise<MigrationRecord[]> {
+    const ids = await this.redis.zrangebyscore(this.indexKey(), fromMs, toMs);
+    if (ids.length === 0) return [];
+
+    const raws = await this.redis.mget(ids.map((id) => this.recordKey(id)));
+    return raws
+      .flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as MigrationRecord]))
+      .filter((record) => record.status === 'pending');
+  }
+
   /** How many migrations hold a place in flight, cluster-wide and from one node. */
   async inFlight(sourceNode: string): Promise<{ total: number; fromNode: number }> {
     const [total, fromNode] = await Promise.all([
