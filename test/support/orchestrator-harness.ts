@@ -11,6 +11,7 @@ import {
   loadTestKubeConfig,
   type TestNamespace,
 } from '../setup/kube.ts';
+import { expectDescribedResponse } from './api-contract.ts';
 import { testRedis, type TestRedis } from './redis.ts';
 import { startSystem, type RunningSystem, type SystemOptions } from './system.ts';
 
@@ -86,7 +87,23 @@ export class OrchestratorHarness {
         authorization: `Bearer ${this.system.apiToken}`,
       },
     });
-    return { status: response.status, body: await response.json(), headers: response.headers };
+    const answer = {
+      status: response.status,
+      body: await response.json(),
+      headers: response.headers,
+    };
+
+    // Every answer of the end-to-end suites must be what the OpenAPI description says.
+    const contentType = response.headers.get('content-type');
+    const method = init.method ?? 'GET';
+    expectDescribedResponse({
+      method,
+      path,
+      status: answer.status,
+      contentType,
+      body: answer.body,
+    });
+    return answer;
   }
 
   /** POSTs a migration in the harness's namespace. */
