@@ -86,13 +86,13 @@ describe('bearer tokens', () => {
   it('guards every route but the probes, unknown routes included', async () => {
     const gateway = api();
 
-    for (const path of ['/api/v1/migrations', '/api/v1/metrics', '/metrics', '/admin/queues']) {
+    for (const path of ['/api/v1/migrations', '/api/v1/metrics', '/metrics', '/admin/unknown']) {
       expect((await send(gateway, path, undefined)).status, path).toBe(401);
     }
     expect((await send(gateway, '/health', undefined)).status).toBe(200);
     expect((await send(gateway, '/ready', undefined)).status).toBe(200);
     expect((await send(gateway, '/metrics', writer)).status).toBe(200);
-    expect((await send(gateway, '/admin/queues', writer)).status).toBe(404);
+    expect((await send(gateway, '/admin/unknown', writer)).status).toBe(404);
   });
 
   it('accepts the scheme in any case, as HTTP defines it', async () => {

@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 
+import { adminRoutes } from './admin/admin-routes.ts';
 import { bearerAuth } from './auth.ts';
 import type { ApiDeps, ApiEnv } from './deps.ts';
 import { errorHeaders } from './error-headers.ts';
 import { buildProblem, problemFor, problemResponse } from './problem.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { migrationRoutes } from './routes/migrations.ts';
 import { rateLimit } from './rate-limit.ts';
@@ -32,6 +34,8 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1', migrationRoutes(deps));
+  app.route('/', docsRoutes());
+  app.route('/', adminRoutes(deps.queues, deps.now ?? (() => new Date())));
 
   app.notFound(function notFound(c) {
     return problemResponse(

@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
 
 import {
+  createMigrationMetrics,
   migrationRequestSchema,
   OrchestratorError,
   PayloadTooLargeError,
@@ -22,25 +22,8 @@ import {
 import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { computeKpis } from '../kpis.ts';
 import { requireAllowedNamespace } from '../namespace-policy.ts';
+import { idempotencyKeySchema, idSchema, listQuerySchema } from '../request-schemas.ts';
 import { validate } from '../validation.ts';
-
-const MAX_LIST_LIMIT = 500;
-
-const listQuerySchema = z.object({
-  limit: z.coerce
-    .number({ error: 'limit must be a number' })
-    .int('limit must be a whole number')
-    .min(1, 'limit must be at least 1')
-    .max(MAX_LIST_LIMIT, `limit must be at most ${MAX_LIST_LIMIT}`)
-    .default(50),
-});
-
-const idSchema = z.uuid({ error: 'the migration id must be a UUID' });
-
-/** Visible ASCII, as HTTP header values carry safely; long enough for any UUID or digest. */
-const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 visible ASCII characters');
 
 /** A migration request is a few hundred bytes; anything far larger is refused unread. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
@@ -49,6 +32,7 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const routes = new Hono<ApiEnv>();
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
+  const metrics = createMigrationMetrics(deps.registry);
 
   routes.post('/migrations', requestBodyLimit(), async function submitMigration(c) {
     requireJson(c);
@@ -70,6 +54,7 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
     const created = await enqueue(deps, newMigrationRecord(newId(), request, now()), idempotency);
     if (!created.replayed) {
+      metrics.countStarted();
       c.get('log').info(
         {
           migrationId: created.record.migration_id,
@@ -87,6 +72,8 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const record = await fromStore(() => deps.store.requestCancel(id, now()));
 
     const ended = record.status === 'cancelled';
+    // Ended here, before any stage began: no worker will count it.
+    if (ended) metrics.countFinished(record);
     c.get('log').info(
       {
         migrationId: id,

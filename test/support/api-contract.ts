@@ -1,0 +1,106 @@
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { expect } from 'vitest';
+
+import { openApiDocument } from '../../services/api/src/openapi/document.ts';
+import type { HttpMethod, OpenApiDocument } from '../../services/api/src/openapi/types.ts';
+
+/** An answer of the API as a test saw it. */
+export interface ObservedResponse {
+  method: string;
+  /** The request path, query included or not. */
+  path: string;
+  status: number;
+  contentType: string | null;
+  body: unknown;
+}
+
+const DOCUMENT_ID = 'aso-openapi';
+
+let checker: ContractChecker | undefined;
+
+/**
+ * Fails the test when an answer is not what the OpenAPI description promises: the
+ * route, the status and the media type must be described, and the body must
+ * validate against the schema described for them.
+ */
+export function expectDescribedResponse(observed: ObservedResponse): void {
+  checker ??= new ContractChecker(openApiDocument('test'));
+  const problem = checker.check(observed);
+  expect(problem, describe(observed)).toBeUndefined();
+}
+
+class ContractChecker {
+  private readonly document: OpenApiDocument;
+  private readonly ajv: Ajv2020;
+  private readonly routes: { template: string; pattern: RegExp }[];
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(document: OpenApiDocument) {
+    this.document = document;
+    // The description holds OpenAPI keywords around the schemas; formats are checked
+    // by the patterns zod writes beside them.
+    this.ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+    this.ajv.addSchema(document, DOCUMENT_ID);
+    this.routes = Object.keys(document.paths).map((template) => ({
+      template,
+      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    }));
+  }
+
+  /** What is wrong with the answer, or undefined when it matches the description. */
+  check(observed: ObservedResponse): string | undefined {
+    const path = observed.path.split('?')[0] ?? '';
+    const template = this.routes.find((route) => route.pattern.test(path))?.template;
+    if (template === undefined) return `no route of the description matches ${path}`;
+
+    const method = observed.method.toLowerCase() as HttpMethod;
+    const operation = this.document.paths[template]?.[method];
+    if (operation === undefined) return `${method} ${template} is not described`;
+
+    const status = String(observed.status);
+    const response = operation.responses[status];
+    if (response === undefined) return `status ${status} of ${method} ${template} is not described`;
+
+    const mediaType = (observed.contentType ?? '').split(';')[0]?.trim() ?? '';
+    if (response.content === undefined) {
+      return observed.body === undefined || observed.body === null || observed.body === ''
+        ? undefined
+        : `${status} of ${method} ${template} is described without a body`;
+    }
+    if (response.content[mediaType] === undefined) {
+      return `${status} of ${method} ${template} is not described as ${mediaType}`;
+    }
+
+    const validate = this.validator(template, method, status, mediaType);
+    if (validate(observed.body)) return undefined;
+    return this.ajv.errorsText(validate.errors, { separator: '\n' });
+  }
+
+  private validator(
+    template: string,
+    method: string,
+    status: string,
+    mediaType: string,
+  ): ValidateFunction {
+    const pointer = ['paths', template, method, 'responses', status, 'content', mediaType, 'schema']
+      .map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1'))
+      .join('/');
+    const ref = `${DOCUMENT_ID}#/${pointer}`;
+
+    let validate = this.validators.get(ref);
+    if (validate === undefined) {
+      validate = this.ajv.compile({ $ref: ref });
+      this.validators.set(ref, validate);
+    }
+    return validate;
+  }
+}
+
+function describe(observed: ObservedResponse): string {
+  const body = typeof observed.body === 'string' ? observed.body : JSON.stringify(observed.body);
+  return (
+    `${observed.method} ${observed.path} answered ${observed.status} ` +
+    `(${observed.contentType ?? 'no content type'}) against the OpenAPI description: ` +
+    body.slice(0, 2000)
+  );
+}
