@@ -37,7 +37,7 @@ export class OrchestratorHarness {
   readonly core: CoreV1Api;
   readonly customObjects: CustomObjectsApi;
   readonly namespace: TestNamespace;
-  private readonly system: RunningSystem;
+  readonly system: RunningSystem;
   private readonly redis: TestRedis;
 
   private constructor(parts: {

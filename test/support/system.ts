@@ -7,6 +7,7 @@ import {
   startWorkerService,
   workerConfigSchema,
   type RunningWorker,
+  type Stage,
 } from '@aso/shared';
 import { apiConfigSchema, startApi, type RunningApi } from '@aso/api';
 import { createCaptureStage } from '@aso/capture-worker';
@@ -32,6 +33,10 @@ export interface RunningSystem {
   apiUrl: string;
   /** A read-write bearer token the API accepts. */
   apiToken: string;
+  /** A read-only bearer token the API accepts (enough for its /metrics). */
+  apiReadOnlyToken: string;
+  /** Each worker's /metrics, by stage. */
+  workerMetricsUrls: Record<Stage, string>;
   stop(): Promise<void>;
 }
 
@@ -60,44 +65,54 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   });
 
   const apiToken = randomBytes(32).toString('base64url');
+  const apiReadOnlyToken = randomBytes(32).toString('base64url');
   const api: RunningApi = await startApi(
     apiConfigSchema.parse({
       ...base,
       PORT: '0',
-      ASO_API_TOKENS: `read-write:${apiToken}`,
+      ASO_API_TOKENS: `read-write:${apiToken},read-only:${apiReadOnlyToken}`,
       // Tests poll migrations several times a second; the limit has tests of its own.
       ASO_RATE_LIMIT_PER_MINUTE: '0',
     }),
     kubeOf('api'),
     logger,
   );
+  // One set of clients per worker, shared by its handler and its service as in its main
+  // module, so that the service's Kubernetes request metrics see the handler's calls.
+  const kubes = { capture: kubeOf('capture'), pod: kubeOf('pod'), metrics: kubeOf('metrics') };
   const handlers = [
-    createCaptureStage(kubeOf('capture')),
-    createPodStage(kubeOf('pod'), {
+    createCaptureStage(kubes.capture),
+    createPodStage(kubes.pod, {
       checkpoint: { size: '1Gi', storageClass: options.checkpointStorageClass },
       stabilisationDelayMs: options.stabilisationDelayMs ?? 3_000,
       removalSlackMs: 30_000,
     }),
-    createMetricsStage(kubeOf('metrics')),
+    createMetricsStage(kubes.metrics),
   ];
-  const workers: RunningWorker[] = [];
+  const workers = new Map<Stage, RunningWorker>();
   for (const handler of handlers) {
-    workers.push(
-      await startWorkerService({
-        service: `${handler.stage}-worker`,
-        config: workerConfig,
-        kube: kubeOf(handler.stage),
-        logger: logger.child({ stage: handler.stage }),
-        handler,
-      }),
-    );
+    const worker = await startWorkerService({
+      service: `${handler.stage}-worker`,
+      config: workerConfig,
+      kube: kubes[handler.stage],
+      logger: logger.child({ stage: handler.stage }),
+      handler,
+    });
+    workers.set(handler.stage, worker);
   }
+  const metricsUrl = (stage: Stage) => workers.get(stage)?.metricsUrl ?? '';
 
   return {
     apiUrl: api.url,
     apiToken,
+    apiReadOnlyToken,
+    workerMetricsUrls: {
+      capture: metricsUrl('capture'),
+      pod: metricsUrl('pod'),
+      metrics: metricsUrl('metrics'),
+    },
     async stop() {
-      await Promise.all(workers.map((worker) => worker.close()));
+      await Promise.all([...workers.values()].map((worker) => worker.close()));
       await api.close();
     },
   };

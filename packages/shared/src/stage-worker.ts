@@ -148,10 +148,10 @@ async function failOutsideProcessor(
     const context = buildContext(options, record, job, options.now ?? (() => new Date()));
     context.log.error({ err }, 'stage job failed outside the processor, rolling back');
     const rolledBack = await rollback(options.handler, context);
-    await options.store.update(record.migration_id, (r) => {
+    const ended = await options.store.update(record.migration_id, (r) => {
       markFailed(r, options.handler.stage, err, rolledBack, context.now());
     });
-    options.metrics.countFinished('failed');
+    options.metrics.countFinished(ended);
   } catch (error) {
     options.logger.error({ err: error, jobId: job.id }, 'could not record a failed stage job');
   }
@@ -213,6 +213,10 @@ async function attemptStage(
   const cancel = new AbortController();
   const context = buildContext(options, record, job, now, cancel.signal);
   const stopWatching = watchForCancel(store, record.migration_id, cancel);
+  const stopTracking = options.metrics.trackAttempt(
+    handler.stage,
+    deadlineIfHonoured(handler, record),
+  );
 
   try {
     checkCancel(context);
@@ -232,12 +236,13 @@ async function attemptStage(
     });
     if (next) await queues.enqueue(next.stage, record.migration_id, next.delayMs);
     context.log.info({ next: result.next?.stage ?? null }, 'stage finished');
-    if (after.status === 'completed') options.metrics.countFinished('completed');
+    if (after.status === 'completed') options.metrics.countFinished(after);
     return 'succeeded';
   } catch (error) {
     return await handleFailure(options, context, error, job);
   } finally {
     stopWatching();
+    stopTracking();
   }
 }
 
@@ -355,13 +360,18 @@ function checkCancel(context: StageContext): void {
 }
 
 function checkDeadline(handler: StageHandler, context: StageContext): void {
-  const applies =
-    typeof handler.honoursDeadline === 'function'
-      ? handler.honoursDeadline(context.record)
-      : handler.honoursDeadline;
-  if (applies && context.remainingMs() === 0) {
+  if (deadlineIfHonoured(handler, context.record) !== null && context.remainingMs() === 0) {
     throw new DeadlineExceededError(context.record.request.timeout);
   }
+}
+
+/** The migration's deadline in epoch ms, when it applies to this stage's attempt. */
+function deadlineIfHonoured(handler: StageHandler, record: MigrationRecord): number | null {
+  const applies =
+    typeof handler.honoursDeadline === 'function'
+      ? handler.honoursDeadline(record)
+      : handler.honoursDeadline;
+  return applies ? Date.parse(record.deadline_at) : null;
 }
 
 async function handleFailure(
@@ -395,10 +405,10 @@ async function handleFailure(
     context.log.error({ err: error }, 'stage failed, rolling back');
   }
   const rolledBack = await rollback(handler, context);
-  await store.update(context.record.migration_id, (r) => {
+  const ended = await store.update(context.record.migration_id, (r) => {
     markFailed(r, handler.stage, error, rolledBack, context.now());
   });
-  metrics.countFinished('failed');
+  metrics.countFinished(ended);
   return 'failed';
 }
 
@@ -409,10 +419,10 @@ async function finishCancelled(
 ): Promise<StageOutcome> {
   context.log.info('migration cancelled on request, rolling back');
   const rolledBack = await rollback(options.handler, context);
-  await options.store.update(context.record.migration_id, (r) => {
+  const ended = await options.store.update(context.record.migration_id, (r) => {
     finishAsCancelled(r, options.handler.stage, rolledBack, context.now());
   });
-  options.metrics.countFinished('cancelled');
+  options.metrics.countFinished(ended);
   return 'cancelled';
 }
 

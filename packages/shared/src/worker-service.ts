@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { baseConfigSchema, loadConfig, portSchema, type BaseConfig } from './config.ts';
 import { createKubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
+import { instrumentKubeConfig, kubeRequestMetrics } from './kube-request-metrics.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetricsRegistry, createStageMetrics } from './metrics.ts';
 import { MigrationStore, migrationStoreOptions } from './migration-store.ts';
@@ -69,6 +70,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
 
   const registry = createMetricsRegistry(service);
+  instrumentKubeConfig(options.kube.kubeConfig, kubeRequestMetrics(registry));
   const worker = createStageWorker({
     handler: options.handler,
     connection: workerRedis,
@@ -81,7 +83,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     },
     store,
     queues,
-    metrics: createStageMetrics(registry),
+    metrics: createStageMetrics(registry, { stages: [options.handler.stage] }),
     logger,
   });
   const ops = await startOpsServer(

@@ -9,10 +9,13 @@ import {
   closeRedis,
   createMetricsRegistry,
   createRedis,
+  instrumentKubeConfig,
+  kubeRequestMetrics,
   MigrationStore,
   migrationStoreOptions,
   planMigration,
   portSchema,
+  registerQueueDepth,
   requireNoEviction,
   StageQueues,
   type KubeClients,
@@ -83,13 +86,17 @@ export async function startApi(
   const queueRedis = createRedis(config, 'producer', 'api:queues', logger);
   const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
   const version = kube.kubeConfig.makeApiClient(VersionApi);
+  // The gateway reports every stage queue's depth: it runs whichever worker is down.
+  const registry = createMetricsRegistry('api');
+  instrumentKubeConfig(kube.kubeConfig, kubeRequestMetrics(registry));
+  registerQueueDepth(registry, queues, logger);
 
   const app = createApp({
     store: new MigrationStore(storeRedis, config.ASO_KEY_PREFIX, migrationStoreOptions(config)),
     queues,
     planner: (request) => planMigration(kube, request),
     logger,
-    registry: createMetricsRegistry('api'),
+    registry,
     tokens,
     rateLimiter:
       config.ASO_RATE_LIMIT_PER_MINUTE > 0
