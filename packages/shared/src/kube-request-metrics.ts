@@ -62,7 +62,8 @@ function measuringInterceptor(
 ): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) =>
     function measuredDispatch(options, handler) {
-      const url = new URL(options.path, options.origin ?? 'http://kubernetes.invalid');
+      // Only the path is read; the base merely makes it a URL.
+      const url = new URL(options.path, options.origin ?? 'http://localhost');
       const labels = kubeRequestLabels(options.method, url);
       return dispatch(options, new MeasuringHandler(handler, labels, observe));
     };
