@@ -167,7 +167,7 @@ export function createMigrationMetrics(registry: Registry): MigrationMetrics {
       started.inc();
     },
     countFinished: (record) => {
-      // An update that found the migration already ended by someone else changed nothing.
+      // Only an ended record counts; the result comes from its status.
       if (!isFinished(record)) return;
       const result = record.status as FinishedStatus;
       finished.inc({ result });
