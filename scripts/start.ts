@@ -17,6 +17,13 @@ import { Redis } from 'ioredis';
 import { startLocalCluster, type LocalCluster } from '@aso/local-cluster';
 
 import { apiAccess, type ApiAccess } from './local-token.ts';
+import {
+  clusterLogger,
+  logFormat,
+  prettifyOutput,
+  serviceStdout,
+  type LogFormat,
+} from './log-output.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN_DIR = join(ROOT, '.local', 'bin');
@@ -37,6 +44,7 @@ interface Options {
   stateDir: string;
   redisUrl: string;
   port: string;
+  logFormat: LogFormat;
 }
 
 function readOptions(): Options {
@@ -54,6 +62,7 @@ function readOptions(): Options {
     stateDir: resolve(process.env['ASO_STATE_DIR'] ?? join(ROOT, '.local')),
     redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     port: process.env['PORT'] ?? '8080',
+    logFormat: logFormat(process.env['ASO_LOG_FORMAT']),
   };
 }
 
@@ -121,6 +130,8 @@ const RESTART_DELAY_MS = 1_000;
 const MAX_CRASHES_PER_MINUTE = 5;
 
 interface Supervisor {
+  /** The Prometheus endpoint of each worker, by service name. */
+  metricsUrls: Map<string, string>;
   stopAll(): Promise<void>;
 }
 
@@ -140,7 +151,11 @@ async function superviseServices(
   let stopping = false;
 
   const launch = (service: (typeof SERVICES)[number], env: NodeJS.ProcessEnv) => {
-    const child = spawn(process.execPath, [join(ROOT, service.entry)], { env, stdio: 'inherit' });
+    const child = spawn(process.execPath, [join(ROOT, service.entry)], {
+      env,
+      stdio: ['inherit', serviceStdout(options.logFormat), 'inherit'],
+    });
+    prettifyOutput(child, options.logFormat);
     running.set(service.name, child);
     child.once('exit', (code, signal) => {
       if (stopping) return;
@@ -161,12 +176,17 @@ async function superviseServices(
     });
   };
 
+  const metricsUrls = new Map<string, string>();
   for (const service of SERVICES) {
     const env = await serviceEnv(options, kubeconfigPath);
+    if (service.name !== 'api') {
+      metricsUrls.set(service.name, `http://127.0.0.1:${env['METRICS_PORT'] ?? ''}/metrics`);
+    }
     // Only the API needs the token; the workers never see it.
     launch(service, service.name === 'api' ? { ...env, ...access.env } : env);
   }
   return {
+    metricsUrls,
     async stopAll() {
       stopping = true;
       await Promise.all([...running.values()].map((child) => stopChild(child)));
@@ -208,6 +228,7 @@ async function main(): Promise<void> {
     cluster = await startLocalCluster({
       binDir: BIN_DIR,
       kubeconfigPath: join(options.stateDir, 'kubeconfig'),
+      logger: clusterLogger(options.logFormat, process.env['LOG_LEVEL'] ?? 'info'),
     });
     kubeconfigPath = cluster.kubeconfigPath;
   }
@@ -221,7 +242,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  printWelcome(options, kubeconfigPath, cluster !== undefined, access);
+  printWelcome(options, kubeconfigPath, cluster !== undefined, access, services.metricsUrls);
 }
 
 function stopper(services: Supervisor, cluster: LocalCluster | undefined) {
@@ -256,12 +277,18 @@ function printWelcome(
   kubeconfigPath: string,
   local: boolean,
   access: ApiAccess,
+  metricsUrls: Map<string, string>,
 ): void {
   const api = `http://127.0.0.1:${options.port}`;
   console.log('');
   console.log('AI Storage Orchestrator is running.');
   console.log(`  API:        ${api}/api/v1/migrations`);
+  console.log(`  Reference:  ${api}/api/v1/docs (OpenAPI: ${api}/api/v1/openapi.json)`);
+  console.log(`  Bull Board: ${api}/admin/queues (sign in with the token at ${api}/admin)`);
   console.log(`  Readiness:  ${api}/ready`);
+  console.log(`  Metrics:    api            ${api}/metrics (bearer token)`);
+  for (const [service, url] of metricsUrls)
+    console.log(`              ${service.padEnd(14)} ${url}`);
   console.log(`  Kubeconfig: ${kubeconfigPath}${local ? ' (local control plane)' : ''}`);
   if (local)
     console.log(

@@ -54,6 +54,34 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
+/** The welcome names the API reference, Bull Board and every service's metrics, and each answers. */
+async function expectOperatorUrls(output: string, api: string): Promise<void> {
+  expect(output).toContain(`${api}/api/v1/docs`);
+  expect(output).toContain(`${api}/api/v1/openapi.json`);
+  expect(output).toContain(`${api}/admin/queues`);
+  expect(output).toContain(`${api}/metrics`);
+  expect((await fetch(`${api}/api/v1/docs`)).headers.get('content-type')).toMatch(/text\/html/);
+  expect((await fetch(`${api}/api/v1/openapi.json`)).status).toBe(200);
+  expect((await fetch(`${api}/admin`)).status).toBe(200);
+
+  const workers = [...output.matchAll(/(\S+-worker) +(http:\/\/127\.0\.0\.1:\d+\/metrics)/g)];
+  expect(workers.map(([, service]) => service).sort()).toEqual([
+    'capture-worker',
+    'metrics-worker',
+    'pod-worker',
+  ]);
+  for (const [, , url = ''] of workers) {
+    const metrics = await eventually(
+      async () => {
+        const response = await fetch(url).catch(() => undefined);
+        return response?.status === 200 ? await response.text() : undefined;
+      },
+      { what: `metrics at ${url}`, timeoutMs: 30_000 },
+    );
+    expect(metrics).toMatch(/^# HELP /m);
+  }
+}
+
 describe('npm start', () => {
   it('starts the control plane, the API and the workers, and stops them all on Ctrl-C', async () => {
     const port = await freePort();
@@ -103,6 +131,11 @@ describe('npm start', () => {
     const listed = await fetch(migrations, { headers: { authorization: `Bearer ${token}` } });
     expect(listed.status).toBe(200);
     expect(await listed.json()).toMatchObject({ items: [] });
+
+    await expectOperatorUrls(output, `http://127.0.0.1:${port}`);
+    // Logs are readable: pino-pretty renders the services' JSON lines.
+    expect(output).toMatch(/WARN: api \| ASO_ALLOWED_NAMESPACES is unset/);
+    expect(output).not.toMatch(/^\{"level"/m);
 
     // One crashed service is started again; the rest keep running.
     const podWorker = execFileSync('pgrep', ['-P', String(child.pid), '-f', 'pod-worker']);
