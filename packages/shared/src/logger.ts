@@ -1,5 +1,7 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
+import type { MigrationRecord, Stage } from './migration.ts';
+
 export type { Logger } from 'pino';
 
 /**
@@ -39,4 +41,22 @@ export function createLogger(
     redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** The fields every log line about a migration carries, so that one query finds its story. */
+export interface MigrationLogFields {
+  migrationId: string;
+  /** The stage at work, or null before the first stage and after the last. */
+  stage: Stage | null;
+  namespace: string;
+  pod: string;
+}
+
+export function migrationLogFields(record: MigrationRecord): MigrationLogFields {
+  return {
+    migrationId: record.migration_id,
+    stage: record.stage,
+    namespace: record.request.pod_namespace,
+    pod: record.request.pod_name,
+  };
 }

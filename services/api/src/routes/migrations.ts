@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 
 import {
   createMigrationMetrics,
+  migrationLogFields,
   migrationRequestSchema,
   OrchestratorError,
   PayloadTooLargeError,
@@ -53,16 +54,10 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
       return c.json({ dry_run: true, request, plan: await withLockWarning(deps, plan) });
 
     const created = await enqueue(deps, newMigrationRecord(newId(), request, now()), idempotency);
+    aboutMigration(c, created.record);
     if (!created.replayed) {
       metrics.countStarted();
-      c.get('log').info(
-        {
-          migrationId: created.record.migration_id,
-          namespace: request.pod_namespace,
-          pod: request.pod_name,
-        },
-        'migration accepted',
-      );
+      c.get('log').info('migration accepted');
     }
     return accepted(c, created.record, created.replayed);
   });
@@ -74,15 +69,8 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const ended = record.status === 'cancelled';
     // Ended here, before any stage began: no worker will count it.
     if (ended) metrics.countFinished(record);
-    c.get('log').info(
-      {
-        migrationId: id,
-        namespace: record.request.pod_namespace,
-        pod: record.request.pod_name,
-        ended,
-      },
-      ended ? 'migration cancelled' : 'migration cancel requested',
-    );
+    aboutMigration(c, record);
+    c.get('log').info({ ended }, ended ? 'migration cancelled' : 'migration cancel requested');
     // 202 while the running stage still has to roll back; 200 when it is over.
     return c.json(record, ended ? 200 : 202);
   });
@@ -95,7 +83,9 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   routes.get('/migrations/:id', async function getMigration(c) {
     const id = validate(idSchema, c.req.param('id'), 'id');
-    return c.json(await fromStore(() => deps.store.require(id)));
+    const record = await fromStore(() => deps.store.require(id));
+    aboutMigration(c, record);
+    return c.json(record);
   });
 
   routes.get('/metrics', async function migrationKpis(c) {
@@ -103,6 +93,14 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   return routes;
+}
+
+/**
+ * From here on the request's log lines, the closing request line included, name
+ * the migration: its id, current stage, namespace and pod.
+ */
+function aboutMigration(c: Context<ApiEnv>, record: MigrationRecord): void {
+  c.set('log', c.get('log').child(migrationLogFields(record)));
 }
 
 /** A dry run tells what the real request would meet: a migration already in progress. */
