@@ -31,3 +31,4 @@ export * from './pod-events.ts';
 export * from './preflight/container-states.ts';
 export * from './preflight/read-plan.ts';
 export * from './abort.ts';
+export * from './orphan-sweep.ts';

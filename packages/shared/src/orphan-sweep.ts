@@ -27,9 +27,12 @@ export function startOrphanSweep(options: OrphanSweepOptions): () => Promise<voi
   let running: Promise<void> = Promise.resolve();
 
   const timer = setInterval(() => {
-    running = sweepOnce(options).catch((err: unknown) => {
-      options.logger.warn({ err }, 'orphan sweep failed; trying again later');
-    });
+    running = sweepOnce(options).then(
+      () => undefined,
+      (err: unknown) => {
+        options.logger.warn({ err }, 'orphan sweep failed; trying again later');
+      },
+    );
   }, options.intervalMs);
   timer.unref();
 

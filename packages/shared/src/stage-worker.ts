@@ -61,6 +61,13 @@ export interface StageHandler {
    * does it waits in its queue, status "waiting", for retryDelayMs at a time.
    */
   admission?: { caps: InFlightCaps; retryDelayMs: number };
+  /**
+   * Called after a final failure, before any rollback. When the migration is past
+   * its point of no return and the workload already runs in its new place, a
+   * rollback would undo nothing: the stage records why and names the next stage
+   * instead. Null lets the rollback go ahead.
+   */
+  salvage?(context: StageContext, error: unknown): Promise<StageResult | null>;
 }
 
 /** How often a running attempt looks for an operator's cancel. */
@@ -146,7 +153,9 @@ async function failOutsideProcessor(
     if (!record || isFinished(record)) return;
 
     const context = buildContext(options, record, job, options.now ?? (() => new Date()));
-    context.log.error({ err }, 'stage job failed outside the processor, rolling back');
+    context.log.error({ err }, 'stage job failed outside the processor');
+    if (await salvaged(options, context, err)) return;
+
     const rolledBack = await rollback(options.handler, context);
     const ended = await options.store.update(record.migration_id, (r) => {
       markFailed(r, options.handler.stage, err, rolledBack, context.now());
@@ -187,7 +196,7 @@ async function attemptStage(
   job: Job<StagePayload>,
   token: string | undefined,
 ): Promise<StageOutcome> {
-  const { handler, store, queues } = options;
+  const { handler, store } = options;
   const now = options.now ?? (() => new Date());
   const payload = parsePayload(job.data);
   const skipped = () => {
@@ -225,24 +234,56 @@ async function attemptStage(
 
     const result = await handler.run(context);
 
-    const next = result.next;
-    const after = await store.update(record.migration_id, (r) => {
-      r.stages[handler.stage].finished_at = now().toISOString();
-      r.stages[handler.stage].last_error = null;
-      if (next && !isFinished(r)) {
-        r.stage = next.stage;
-        r.message = `handed to the ${next.stage} stage`;
-      }
-    });
-    if (next) await queues.enqueue(next.stage, record.migration_id, next.delayMs);
-    context.log.info({ next: result.next?.stage ?? null }, 'stage finished');
-    if (after.status === 'completed') options.metrics.countFinished(after);
+    await finishStage(options, context, result);
     return 'succeeded';
   } catch (error) {
     return await handleFailure(options, context, error, job);
   } finally {
     stopWatching();
     stopTracking();
+  }
+}
+
+/** Records the stage's end and hands the migration to the next stage, if any. */
+async function finishStage(
+  options: StageWorkerOptions,
+  context: StageContext,
+  result: StageResult,
+): Promise<void> {
+  const { handler, store, queues } = options;
+  const next = result.next;
+  const id = context.record.migration_id;
+
+  const after = await store.update(id, (r) => {
+    r.stages[handler.stage].finished_at = context.now().toISOString();
+    r.stages[handler.stage].last_error = null;
+    if (next && !isFinished(r)) {
+      r.stage = next.stage;
+      r.message = `handed to the ${next.stage} stage`;
+    }
+  });
+  if (next) await queues.enqueue(next.stage, id, next.delayMs);
+  context.log.info({ next: next?.stage ?? null }, 'stage finished');
+  if (after.status === 'completed') options.metrics.countFinished(after);
+}
+
+/** Whether the handler carried the migration forward after a final failure. */
+async function salvaged(
+  options: StageWorkerOptions,
+  context: StageContext,
+  error: unknown,
+): Promise<boolean> {
+  if (!options.handler.salvage) return false;
+
+  try {
+    const result = await options.handler.salvage(context, error);
+    if (!result) return false;
+    context.log.warn({ err: error }, 'stage failed past the point of no return; carried forward');
+    await finishStage(options, context, result);
+    return true;
+  } catch (salvageError) {
+    context.log.error({ err: salvageError }, 'could not carry the migration forward');
+    return false;
   }
 }
 
@@ -396,6 +437,8 @@ async function handleFailure(
     });
     throw error;
   }
+
+  if (await salvaged(options, context, error)) return 'succeeded';
 
   if (isPermanent(error)) {
     // A refusal (pod gone, nothing to run, ...) is an outcome, not a fault of ours.

@@ -5,7 +5,9 @@ import { createKubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
 import { instrumentKubeConfig, kubeRequestMetrics } from './kube-request-metrics.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetricsRegistry, createStageMetrics } from './metrics.ts';
+import { STAGES } from './migration.ts';
 import { MigrationStore, migrationStoreOptions } from './migration-store.ts';
+import { startOrphanSweep } from './orphan-sweep.ts';
 import { startOpsServer } from './ops-server.ts';
 import { closeRedis, createRedis } from './redis.ts';
 import { requireNoEviction } from './redis-policy.ts';
@@ -98,6 +100,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
 
   void worker.run();
   await worker.waitUntilReady();
+  // The entry stage's workers also find migrations stored without their first job.
+  const stopSweep =
+    options.handler.stage === STAGES[0]
+      ? startOrphanSweep({ store, queues, logger, intervalMs: 30_000, minAgeMs: 60_000 })
+      : () => Promise.resolve();
   logger.info({ queue: worker.name, metrics: ops.url }, 'worker started');
 
   return {
@@ -108,6 +115,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         // gone, and another worker resumes them where the record says they stopped.
         logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'leaving unfinished jobs');
       }
+      await stopSweep();
       await Promise.all([queues.close(), ops.close()]);
       await Promise.all([workerRedis, queueRedis, storeRedis].map(closeRedis));
       logger.info('worker stopped');
