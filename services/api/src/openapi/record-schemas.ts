@@ -4,7 +4,7 @@ import { FINISHED_STATUSES, migrationRequestSchema, STAGES } from '@aso/shared';
 
 /**
  * The shapes the API answers with, as zod schemas: the OpenAPI description is
- * generated from them, and a type test (openapi.unit.test.ts) proves every
+ * generated from them, and a type test (record-schemas.unit.test.ts) proves every
  * MigrationRecord the store can hold fits them, so the two cannot drift apart.
  */
 
@@ -156,13 +156,21 @@ export const migrationPlanSchema = z.object({
   warnings: z.array(z.string()),
 });
 
+/** A Kubernetes Pod; its schema is Kubernetes' own, not repeated here. */
+const podManifest = z.object({
+  apiVersion: z.string().optional(),
+  kind: z.string().optional(),
+  metadata: z.unknown().optional(),
+  spec: z.unknown().optional(),
+  status: z.unknown().optional(),
+});
+
 const migrationDetails = z.object({
   plan: migrationPlanSchema.nullable(),
   strategy: switchStrategy.nullable(),
   removal: z.enum(['evicted', 'deleted', 'replicaset']).nullable(),
   downtime_ms: z.number().nullable(),
-  original_manifest: z
-    .record(z.string(), z.unknown())
+  original_manifest: podManifest
     .nullable()
     .describe('the original pod as captured, without server-owned fields'),
   original_recreated_at: nullableTimestamp,
