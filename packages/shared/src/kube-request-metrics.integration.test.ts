@@ -70,12 +70,11 @@ describe('instrumentKubeConfig', () => {
       'get pods 404': 1,
       'get pods error': 1,
     });
-    const latency = await registry
-      .getSingleMetric('aso_kubernetes_request_duration_seconds')
-      ?.get();
-    const count = latency?.values.find(
-      (v) => v.metricName === 'aso_kubernetes_request_duration_seconds_count',
+    const latency = await registry.getSingleMetricAsString(
+      'aso_kubernetes_request_duration_seconds',
     );
-    expect(count?.value).toBe(4);
+    expect(latency).toMatch(
+      /^aso_kubernetes_request_duration_seconds_count\{verb="get",resource="pods"\} 4$/m,
+    );
   });
 });
