@@ -18,7 +18,11 @@ if ! command -v apt-get >/dev/null; then
   exit 1
 fi
 
-if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; then
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+echo "installing the Debian package chromium (a few minutes)..."
+if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$log" 2>&1; then
+  tail -n 20 "$log" >&2
   echo "installing the Debian package chromium failed (run as root: apt-get install chromium)" >&2
   exit 1
 fi

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 
 import { adminRoutes } from './admin/admin-routes.ts';
+import { isQueueBoardPath } from './admin/board-session.ts';
 import { bearerAuth } from './auth.ts';
 import type { ApiDeps, ApiEnv } from './deps.ts';
 import { errorHeaders } from './error-headers.ts';
@@ -24,10 +25,11 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
     // Headers and query are left out on purpose: they may carry a token.
     const durationMs = Math.round(performance.now() - started);
-    c.get('log').info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, durationMs },
-      'request',
-    );
+    const fields = { method: c.req.method, path: c.req.path, status: c.res.status, durationMs };
+    // An open Bull Board polls every few seconds; its answered reads are detail.
+    const routine = isQueueBoardPath(c.req.path) && c.req.method === 'GET' && c.res.status < 400;
+    if (routine) c.get('log').debug(fields, 'request');
+    else c.get('log').info(fields, 'request');
   });
   app.use(bearerAuth(deps.tokens));
   if (deps.rateLimiter) app.use(rateLimit(deps.rateLimiter));

@@ -337,7 +337,10 @@ function queueBoard(): Operation {
       'writes and are refused with 403 read-only-token.',
     tags: ['admin'],
     security: [...BEARER, { adminSession: [] }],
-    responses: { 200: html('the board'), ...problems(ACCESS_PROBLEMS) },
+    responses: {
+      200: html('the board'),
+      ...problems({ ...ACCESS_PROBLEMS, 403: ['read-only-token', 'cross-site-request'] }),
+    },
   };
 }
 
