@@ -23,10 +23,47 @@ let checker: ContractChecker | undefined;
  * route, the status and the media type must be described, and the body must
  * validate against the schema described for them.
  */
-export function expectDescribedResponse(observed: ObservedResponse): void {
+export function expectDescribedResponse(
+  observed: ObservedResponse,
+  options: { unknownRoutes: 'fail' | 'ignore' } = { unknownRoutes: 'fail' },
+): void {
   checker ??= new ContractChecker(openApiDocument('test'));
+  if (options.unknownRoutes === 'ignore' && !checker.describes(observed.method, observed.path)) {
+    return;
+  }
+
   const problem = checker.check(observed);
   expect(problem, describe(observed)).toBeUndefined();
+}
+
+type RequestFunction = (
+  input: string | URL | Request,
+  init?: RequestInit,
+  ...rest: never[]
+) => Response | Promise<Response>;
+
+/**
+ * Makes `app.request` check every answer of a described route against the
+ * description, so in-process tests prove the contract as they go. Routes and
+ * methods the description does not name (which tests probe on purpose) are left alone.
+ */
+export function checkingAnswers<App extends { request: RequestFunction }>(app: App): App {
+  const send = app.request.bind(app);
+
+  app.request = async function checkedRequest(input, init, ...rest) {
+    const response = await send(input, init, ...rest);
+    const url = new URL(input instanceof Request ? input.url : String(input), 'http://localhost');
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    const contentType = response.headers.get('content-type');
+    const text = await response.clone().text();
+    const body =
+      /json/.test(contentType ?? '') && text !== '' ? (JSON.parse(text) as unknown) : text;
+
+    const observed = { method, path: url.pathname, status: response.status, contentType, body };
+    expectDescribedResponse(observed, { unknownRoutes: 'ignore' });
+    return response;
+  };
+  return app;
 }
 
 class ContractChecker {
@@ -45,6 +82,14 @@ class ContractChecker {
       template,
       pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
     }));
+  }
+
+  /** Whether the description names this method on this path. */
+  describes(method: string, path: string): boolean {
+    const bare = path.split('?')[0] ?? '';
+    const template = this.routes.find((route) => route.pattern.test(bare))?.template;
+    if (template === undefined) return false;
+    return this.document.paths[template]?.[method.toLowerCase() as HttpMethod] !== undefined;
   }
 
   /** What is wrong with the answer, or undefined when it matches the description. */

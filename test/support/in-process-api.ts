@@ -18,6 +18,7 @@ import { createApp, type ApiDeps } from '@aso/api';
 import { loadApiTokens } from '../../services/api/src/api-tokens.ts';
 import { RateLimiter } from '../../services/api/src/rate-limit.ts';
 import { node, pod } from '../../packages/shared/src/preflight/test-fixtures.ts';
+import { checkingAnswers } from './api-contract.ts';
 import { testRedis, type TestRedis } from './redis.ts';
 
 /** A fresh token of the kind `npm start` generates. */
@@ -61,25 +62,28 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
   const store = new MigrationStore(storeRedis, redis.prefix);
   const logger = options.logger ?? createLogger('api-test', 'silent');
 
-  const app = createApp({
-    store,
-    queues,
-    planner: options.planner ?? plannerOverFixtures,
-    logger,
-    registry: createMetricsRegistry('api-test'),
-    checks: {},
-    tokens: loadApiTokens({ ASO_API_TOKENS: options.tokens }),
-    rateLimiter:
-      options.rateLimitPerMinute === undefined
-        ? undefined
-        : new RateLimiter({
-            redis: limiterRedis,
-            keyPrefix: redis.prefix,
-            perMinute: options.rateLimitPerMinute,
-            logger,
-          }),
-    allowedNamespaces: options.allowedNamespaces && new Set(options.allowedNamespaces),
-  });
+  // Every answer of a described route is checked against the OpenAPI description.
+  const app = checkingAnswers(
+    createApp({
+      store,
+      queues,
+      planner: options.planner ?? plannerOverFixtures,
+      logger,
+      registry: createMetricsRegistry('api-test'),
+      checks: {},
+      tokens: loadApiTokens({ ASO_API_TOKENS: options.tokens }),
+      rateLimiter:
+        options.rateLimitPerMinute === undefined
+          ? undefined
+          : new RateLimiter({
+              redis: limiterRedis,
+              keyPrefix: redis.prefix,
+              perMinute: options.rateLimitPerMinute,
+              logger,
+            }),
+      allowedNamespaces: options.allowedNamespaces && new Set(options.allowedNamespaces),
+    }),
+  );
 
   return {
     app,
