@@ -10,7 +10,7 @@ import { MigrationStore, migrationStoreOptions } from './migration-store.ts';
 import { startOrphanSweep } from './orphan-sweep.ts';
 import { startOpsServer } from './ops-server.ts';
 import { closeRedis, createRedis } from './redis.ts';
-import { requireNoEviction } from './redis-policy.ts';
+import { checkEvictionPolicy, requireNoEviction } from './redis-policy.ts';
 import { StageQueues } from './stage-queues.ts';
 import { createStageWorker, type StageHandler } from './stage-worker.ts';
 
@@ -91,7 +91,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const ops = await startOpsServer(
     registry,
     async () => {
-      await storeRedis.ping();
+      // Checked again at every probe: a policy changed at run time shows here.
+      await checkEvictionPolicy(storeRedis);
       return worker.isRunning();
     },
     config.METRICS_HOST,

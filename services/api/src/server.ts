@@ -16,6 +16,8 @@ import {
   planMigration,
   portSchema,
   registerQueueDepth,
+  checkEvictionPolicy,
+  QueueUnavailableError,
   requireNoEviction,
   StageQueues,
   type KubeClients,
@@ -81,7 +83,12 @@ export async function startApi(
   logAccessSettings(config, tokens, logger);
 
   // Before the queues open: an evicting Redis would silently drop jobs and records.
-  await requireNoEviction(config, 'producer', 'api');
+  // A Redis that is down is not refused: the API starts, answers 503 meanwhile, and
+  // its readiness checks the policy once Redis answers.
+  await requireNoEviction(config, 'producer', 'api').catch((error: unknown) => {
+    if (!(error instanceof QueueUnavailableError)) throw error;
+    logger.warn({ err: error }, 'redis unreachable at start; its policy is checked by /ready');
+  });
   const storeRedis = createRedis(config, 'producer', 'api:store', logger);
   const queueRedis = createRedis(config, 'producer', 'api:queues', logger);
   const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
@@ -110,7 +117,8 @@ export async function startApi(
     allowedNamespaces: config.ASO_ALLOWED_NAMESPACES && new Set(config.ASO_ALLOWED_NAMESPACES),
     checks: {
       redis: async () => {
-        await storeRedis.ping();
+        // Every master answers and none may evict keys: checked at every probe.
+        await checkEvictionPolicy(storeRedis);
       },
       kubernetes: async () => {
         await version.getCode();

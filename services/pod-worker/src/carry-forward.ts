@@ -1,6 +1,7 @@
 import { switchStarted, type StageResult, type SwitchStrategy } from '@aso/shared';
 
 import { readPod } from './new-pod.ts';
+import { originalLeaving } from './original-steps.ts';
 import { freshRecord, updateRecord, type SwitchContext } from './switch-context.ts';
 
 /**
@@ -31,6 +32,12 @@ export async function carryForward(
   if (!switchStarted(record) || record.details.new_pod_ready_at === null || name === null) {
     return null;
   }
+  // The original must really be on its way out: an eviction a budget refused leaves
+  // it serving, and then the new pod is the one to remove.
+  const leaving =
+    record.progress.original_removed ||
+    (record.details.removal !== null && (await originalLeaving(context, record)));
+  if (!leaving) return null;
 
   const newPod = await readPod(context.kube, record.request.pod_namespace, name);
   const ready = newPod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');

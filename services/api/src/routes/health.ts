@@ -7,6 +7,24 @@ interface CheckResult {
   detail?: string;
 }
 
+/**
+ * A dependency that hangs (an apiserver that accepts connections and never answers)
+ * must fail the probe within the probe's own timeout, not after the client's.
+ */
+const CHECK_TIMEOUT_MS = 2_000;
+
+function withinProbeTime(check: Promise<void>, name: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${name} did not answer within ${String(CHECK_TIMEOUT_MS)} ms`));
+    }, CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([check, timeout]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
 export function healthRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const routes = new Hono<ApiEnv>();
 
@@ -18,7 +36,7 @@ export function healthRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const results = await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
         try {
-          await check();
+          await withinProbeTime(check(), name);
           return [name, { status: 'ok' }];
         } catch (error) {
           const detail = error instanceof Error ? error.message : String(error);
