@@ -218,7 +218,7 @@ describe('a stage job that loses more workers than maxStalledCount allows', () =
     const record = await system.finished(id);
 
     expect(record.status).toBe('failed');
-    expect(record.error).toMatchObject({ stage: 'pod', rolled_back: true });
+    expect(record.error).toMatchObject({ code: 'worker-lost', stage: 'pod', rolled_back: true });
     expect(record.error?.message).toMatch(/stalled more than allowable limit/);
     const job = await system.job('pod', id);
     expect(await job?.getState()).toBe('failed');

@@ -55,13 +55,16 @@ afterAll(async () => {
 });
 
 /** The welcome names the API reference, Bull Board and every service's metrics, and each answers. */
-async function expectOperatorUrls(output: string, api: string): Promise<void> {
+async function expectOperatorUrls(output: string, api: string, token: string): Promise<void> {
+  const headers = { authorization: `Bearer ${token}` };
   expect(output).toContain(`${api}/api/v1/docs`);
   expect(output).toContain(`${api}/api/v1/openapi.json`);
   expect(output).toContain(`${api}/admin/queues`);
   expect(output).toContain(`${api}/metrics`);
-  expect((await fetch(`${api}/api/v1/docs`)).headers.get('content-type')).toMatch(/text\/html/);
-  expect((await fetch(`${api}/api/v1/openapi.json`)).status).toBe(200);
+  const reference = await fetch(`${api}/api/v1/docs`, { headers });
+  expect(reference.headers.get('content-type')).toMatch(/text\/html/);
+  expect((await fetch(`${api}/api/v1/openapi.json`, { headers })).status).toBe(200);
+  expect((await fetch(`${api}/api/v1/openapi.json`)).status).toBe(401);
   expect((await fetch(`${api}/admin`)).status).toBe(200);
 
   const workers = [...output.matchAll(/(\S+-worker) +(http:\/\/127\.0\.0\.1:\d+\/metrics)/g)];
@@ -132,7 +135,7 @@ describe('npm start', () => {
     expect(listed.status).toBe(200);
     expect(await listed.json()).toMatchObject({ items: [] });
 
-    await expectOperatorUrls(output, `http://127.0.0.1:${port}`);
+    await expectOperatorUrls(output, `http://127.0.0.1:${port}`, token);
     // Logs are readable: pino-pretty renders the services' JSON lines.
     expect(output).toMatch(/WARN: api \| ASO_ALLOWED_NAMESPACES is unset/);
     expect(output).not.toMatch(/^\{"level"/m);

@@ -329,3 +329,16 @@ export class RedisEvictionPolicyError extends OrchestratorError {
     );
   }
 }
+
+/** BullMQ failed a stage job whose worker died more often than allowed. */
+export class WorkerLostError extends OrchestratorError {
+  readonly code = 'worker-lost';
+  readonly status = 500;
+
+  constructor(stage: string, detail: string) {
+    super(
+      `the ${stage} stage lost its worker more often than WORKER_MAX_STALLED_COUNT allows ` +
+        `(${detail}); see the workers' logs for why they died`,
+    );
+  }
+}

@@ -6,6 +6,7 @@ import {
   isPermanent,
   MigrationCancelledError,
   OrchestratorError,
+  WorkerLostError,
 } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { StageMetrics, StageOutcome } from './metrics.ts';
@@ -154,11 +155,13 @@ async function failOutsideProcessor(
 
     const context = buildContext(options, record, job, options.now ?? (() => new Date()));
     context.log.error({ err }, 'stage job failed outside the processor');
-    if (await salvaged(options, context, err)) return;
+    // BullMQ's own reason names no code of ours: the only such failure is a lost worker.
+    const lost = new WorkerLostError(options.handler.stage, err.message);
+    if (await salvaged(options, context, lost)) return;
 
     const rolledBack = await rollback(options.handler, context);
     const ended = await options.store.update(record.migration_id, (r) => {
-      markFailed(r, options.handler.stage, err, rolledBack, context.now());
+      markFailed(r, options.handler.stage, lost, rolledBack, context.now());
     });
     options.metrics.countFinished(ended);
   } catch (error) {

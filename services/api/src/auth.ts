@@ -1,22 +1,16 @@
 import type { Context, MiddlewareHandler } from 'hono';
 
 import { ReadOnlyTokenError, UnauthenticatedError } from './access-errors.ts';
-import { boardSessionToken, isQueueBoardPath } from './admin/board-session.ts';
+import { acceptsBoardSession, boardSessionToken } from './admin/board-session.ts';
 import { QUEUE_BOARD_STATIC_PATH } from './admin/queue-board.ts';
 import type { ApiToken, ApiTokens } from './api-tokens.ts';
 import type { ApiEnv } from './deps.ts';
 
 /**
- * Probes a kubelet or load balancer calls without credentials, the API's own
- * description and the operator sign-in page: they reveal nothing of a deployment.
+ * Probes a kubelet or load balancer calls without credentials, and the operator
+ * sign-in page: they reveal nothing of a deployment.
  */
-const PUBLIC_PATHS = new Set([
-  '/health',
-  '/ready',
-  '/api/v1/openapi.json',
-  '/api/v1/docs',
-  '/admin',
-]);
+const PUBLIC_PATHS = new Set(['/health', '/ready', '/admin']);
 
 /** What a read-only token may do: read. */
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -46,7 +40,7 @@ export function bearerAuth(tokens: ApiTokens): MiddlewareHandler<ApiEnv> {
     const header = c.req.header('authorization');
     // A browser cannot send a header when it navigates: Bull Board takes a session cookie.
     const token =
-      header === undefined && isQueueBoardPath(c.req.path)
+      header === undefined && acceptsBoardSession(c.req.path)
         ? boardSessionToken(c, tokens)
         : bearerToken(header, tokens);
 

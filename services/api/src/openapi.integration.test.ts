@@ -50,9 +50,11 @@ async function call(path: string, init: Call = {}): Promise<{ status: number; bo
 }
 
 describe('the OpenAPI description', () => {
-  it('is served, public, and is the document the schemas generate', async () => {
-    const { status, body } = await call('/api/v1/openapi.json', { token: null });
+  it('is served to a token holder, and is the document the schemas generate', async () => {
+    const anonymous = await call('/api/v1/openapi.json', { token: null });
+    const { status, body } = await call('/api/v1/openapi.json');
 
+    expect(anonymous.status).toBe(401);
     expect(status).toBe(200);
     const served = body as OpenApiDocument;
     expect(served.openapi).toMatch(/^3\.1\./);
@@ -74,8 +76,10 @@ describe('the OpenAPI description', () => {
   });
 
   it('renders a self-contained reference page naming every route and error code', async () => {
-    const { status, body } = await call('/api/v1/docs', { token: null });
+    const anonymous = await call('/api/v1/docs', { token: null });
+    const { status, body } = await call('/api/v1/docs');
 
+    expect(anonymous.status).toBe(401);
     expect(status).toBe(200);
     const page = String(body);
     for (const path of Object.keys(openApiDocument('x').paths)) expect(page).toContain(path);

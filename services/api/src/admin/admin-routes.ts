@@ -32,8 +32,10 @@ export function adminRoutes(queues: StageQueues, now: () => Date): Hono<ApiEnv> 
   routes.post('/admin/session', function openAdminSession(c) {
     const token = c.get('token');
     const session = issueAdminSession(token, now());
+    // Path "/": the API reference, outside /admin, takes the session too. Routes that
+    // change anything never accept the cookie (see acceptsBoardSession).
     setCookie(c, ADMIN_SESSION_COOKIE, session.value, {
-      path: '/admin',
+      path: '/',
       httpOnly: true,
       sameSite: 'Strict',
       secure: isHttps(c),
@@ -45,7 +47,7 @@ export function adminRoutes(queues: StageQueues, now: () => Date): Hono<ApiEnv> 
   });
 
   routes.delete('/admin/session', function closeAdminSession(c) {
-    deleteCookie(c, ADMIN_SESSION_COOKIE, { path: '/admin', secure: isHttps(c) });
+    deleteCookie(c, ADMIN_SESSION_COOKIE, { path: '/', secure: isHttps(c) });
     return c.body(null, 204);
   });
 

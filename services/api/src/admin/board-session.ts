@@ -5,12 +5,20 @@ import { UnauthenticatedError } from '../access-errors.ts';
 import type { ApiToken, ApiTokens } from '../api-tokens.ts';
 import type { ApiEnv } from '../deps.ts';
 import { CrossSiteRequestError } from './admin-errors.ts';
+import { REFERENCE_PATH } from '../routes/docs.ts';
 import { QUEUE_BOARD_PATH } from './queue-board.ts';
 import { ADMIN_SESSION_COOKIE, verifyAdminSession } from './session-cookie.ts';
 
-/** Paths where a browser may present the session cookie instead of a bearer header. */
 export function isQueueBoardPath(path: string): boolean {
   return path === QUEUE_BOARD_PATH || path.startsWith(`${QUEUE_BOARD_PATH}/`);
+}
+
+/**
+ * Paths where a browser may present the session cookie instead of a bearer header:
+ * the pages an operator opens, never the API's own routes.
+ */
+export function acceptsBoardSession(path: string): boolean {
+  return isQueueBoardPath(path) || path === REFERENCE_PATH;
 }
 
 /**

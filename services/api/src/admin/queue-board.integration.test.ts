@@ -95,9 +95,13 @@ describe('Bull Board at /admin/queues', () => {
     const cookie = (await page.browserContext().cookies()).find(
       (candidate) => candidate.name === ADMIN_SESSION_COOKIE,
     );
-    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin' });
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(cookie?.value).not.toContain(writer);
     expect(refused).toEqual([]);
+
+    // The same session opens the API reference, which needs a token like the API.
+    const reference = await page.goto(new URL('/api/v1/docs', page.url()).toString());
+    expect(reference?.status()).toBe(200);
     await page.browserContext().close();
   }, 60_000);
 

@@ -265,11 +265,12 @@ function openApiJson(): Operation {
   return {
     operationId: 'openApiDescription',
     summary: 'This description',
-    description: 'Public: it describes the API, and holds nothing of a deployment.',
+    description: 'Needs a token, like every route but the probes and the sign-in page.',
     tags: ['admin'],
-    security: [],
+    security: BEARER,
     responses: {
       200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: {} } } },
+      ...problems(ACCESS_PROBLEMS),
     },
   };
 }
@@ -278,9 +279,10 @@ function reference(): Operation {
   return {
     operationId: 'apiReference',
     summary: 'This description as a readable HTML page',
+    description: 'A bearer token, or the session a browser opens at /admin.',
     tags: ['admin'],
-    security: [],
-    responses: { 200: html('the reference, self-contained') },
+    security: BEARER,
+    responses: { 200: html('the reference, self-contained'), ...problems(ACCESS_PROBLEMS) },
   };
 }
 
