@@ -242,7 +242,38 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
+  // The welcome promises working URLs: wait until every service answers.
+  const api = `http://127.0.0.1:${options.port}`;
+  const probes = [`${api}/health`, ...[...services.metricsUrls.values()].map(healthOf)];
+  if (!(await allAnswering(probes, SERVICES_START_TIMEOUT_MS))) {
+    console.error('npm start: not every service answers yet; their logs above say why');
+  }
   printWelcome(options, kubeconfigPath, cluster !== undefined, access, services.metricsUrls);
+}
+
+/** How long npm start waits for the services to answer before it greets anyway. */
+const SERVICES_START_TIMEOUT_MS = 60_000;
+
+function healthOf(metricsUrl: string): string {
+  return metricsUrl.replace(/\/metrics$/, '/health');
+}
+
+async function allAnswering(urls: string[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const answers = async (url: string) => {
+    try {
+      return (await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok;
+    } catch {
+      return false;
+    }
+  };
+
+  while (Date.now() < deadline) {
+    const results = await Promise.all(urls.map(answers));
+    if (results.every(Boolean)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
 }
 
 function stopper(services: Supervisor, cluster: LocalCluster | undefined) {

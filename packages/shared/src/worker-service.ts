@@ -129,7 +129,27 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
  * service, then a clean stop on SIGTERM or SIGINT. A job cut short by a forced
  * stop is not lost: its lock expires and another worker takes it up again.
  */
-export async function runWorkerMain(
+export function runWorkerMain(
+  service: string,
+  makeHandler: (kube: KubeClients, env: NodeJS.ProcessEnv) => StageHandler,
+): Promise<void> {
+  return startOrExit(service, () => startWorkerMain(service, makeHandler));
+}
+
+/**
+ * Runs a service's start. A refusal (bad configuration, an evicting Redis) is one
+ * fatal log line that says why and exit code 1, not an uncaught stack trace.
+ */
+export async function startOrExit(service: string, start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    createLogger(service, 'info').fatal({ err: error }, 'could not start');
+    process.exit(1);
+  }
+}
+
+async function startWorkerMain(
   service: string,
   makeHandler: (kube: KubeClients, env: NodeJS.ProcessEnv) => StageHandler,
 ): Promise<void> {

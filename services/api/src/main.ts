@@ -3,14 +3,11 @@ import {
   createLogger,
   loadConfig,
   loadKubeConfig,
+  startOrExit,
   stopOnSignals,
 } from '@aso/shared';
 
 import { apiConfigSchema, startApi } from './server.ts';
-
-const config = loadConfig(apiConfigSchema);
-const logger = createLogger('api', config.LOG_LEVEL);
-const kube = createKubeClients(loadKubeConfig(config.ASO_KUBECONFIG));
 
 /**
  * Bound on a stop: the requests in flight are answered first (see closeHttpServer),
@@ -18,5 +15,11 @@ const kube = createKubeClients(loadKubeConfig(config.ASO_KUBECONFIG));
  */
 const STOP_LIMIT_MS = 20_000;
 
-const api = await startApi(config, kube, logger);
-stopOnSignals(logger, () => api.close(), STOP_LIMIT_MS);
+await startOrExit('api', async () => {
+  const config = loadConfig(apiConfigSchema);
+  const logger = createLogger('api', config.LOG_LEVEL);
+  const kube = createKubeClients(loadKubeConfig(config.ASO_KUBECONFIG));
+
+  const api = await startApi(config, kube, logger);
+  stopOnSignals(logger, () => api.close(), STOP_LIMIT_MS);
+});
