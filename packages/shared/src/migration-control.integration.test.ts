@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
 import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
 import {
   IdempotencyKeyReusedError,
@@ -14,16 +15,7 @@ import { MigrationStore } from './migration-store.ts';
 
 // Idempotency keys, cancels, places in flight and retention: the store's controls.
 
-const request = {
-  pod_name: 'tf-train-0',
-  pod_namespace: 'default',
-  source_node: 'worker-1',
-  target_node: 'worker-2',
-  preserve_pv: true,
-  dry_run: false,
-  force: false,
-  timeout: 600,
-};
+const request = { ...SAMPLE_REQUEST, preserve_pv: true };
 
 let redis: TestRedis;
 let store: MigrationStore;

@@ -137,16 +137,17 @@ export class MigrationStore {
     await this.redis.watch(idempotencyKey === null ? [lock] : [lock, idempotencyKey]);
 
     try {
+      // The lock first, the key second: both are set by one transaction, so a lock
+      // seen held by a concurrent request with the same key means its key is visible.
+      const held = await this.activeMigration(
+        record.request.pod_namespace,
+        record.request.pod_name,
+      );
       const replayed = idempotency ? await this.findIdempotent(idempotency) : null;
       if (replayed) {
         await this.endWatch(lock);
         return { record: replayed, replayed: true };
       }
-
-      const held = await this.activeMigration(
-        record.request.pod_namespace,
-        record.request.pod_name,
-      );
       if (held) throw new MigrationInProgressError(podOf(record), held.migration_id);
     } catch (error) {
       await this.endWatch(lock);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
 import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { createLogger } from './logger.ts';
 import { newMigrationRecord, type MigrationRecord } from './migration.ts';
@@ -10,16 +11,7 @@ import { sweepOnce, type OrphanSweepOptions } from './orphan-sweep.ts';
 import { createRedis } from './redis.ts';
 import { StageQueues } from './stage-queues.ts';
 
-const request = {
-  pod_name: 'tf-train-0',
-  pod_namespace: 'default',
-  source_node: 'worker-1',
-  target_node: 'worker-2',
-  preserve_pv: false,
-  dry_run: false,
-  force: false,
-  timeout: 600,
-};
+const request = SAMPLE_REQUEST;
 
 let redis: TestRedis;
 let options: OrphanSweepOptions;

@@ -6,6 +6,7 @@ import { Cluster } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
 import { startRedisCluster, type LocalRedisCluster } from '../../../test/support/redis-cluster.ts';
 import { baseConfigSchema } from './config.ts';
 import { ConfigError } from './errors.ts';
@@ -20,16 +21,7 @@ import { StageQueues } from './stage-queues.ts';
 import { createStageWorker } from './stage-worker.ts';
 import { startWorkerService, workerConfigSchema } from './worker-service.ts';
 
-const request = {
-  pod_name: 'tf-train-0',
-  pod_namespace: 'default',
-  source_node: 'worker-1',
-  target_node: 'worker-2',
-  preserve_pv: false,
-  dry_run: false,
-  force: false,
-  timeout: 600,
-};
+const request = SAMPLE_REQUEST;
 
 const STARTUP_TIMEOUT_MS = 60_000;
 

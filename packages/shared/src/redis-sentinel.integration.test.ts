@@ -7,6 +7,7 @@ import {
   startRedisSentinel,
   type LocalRedisSentinel,
 } from '../../../test/support/redis-sentinel.ts';
+import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
 import { baseConfigSchema } from './config.ts';
 import { newMigrationRecord } from './migration.ts';
 import { MigrationStore } from './migration-store.ts';
@@ -14,16 +15,7 @@ import { closeRedis, createRedis } from './redis.ts';
 import { requireNoEviction } from './redis-policy.ts';
 import { StageQueues } from './stage-queues.ts';
 
-const request = {
-  pod_name: 'tf-train-0',
-  pod_namespace: 'default',
-  source_node: 'worker-1',
-  target_node: 'worker-2',
-  preserve_pv: false,
-  dry_run: false,
-  force: false,
-  timeout: 600,
-};
+const request = SAMPLE_REQUEST;
 
 let sentinel: LocalRedisSentinel;
 

@@ -4,6 +4,7 @@ import type { Worker } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
 import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { NothingToMigrateError } from './errors.ts';
 import { createLogger } from './logger.ts';
@@ -15,16 +16,7 @@ import { createRedis } from './redis.ts';
 import { StageQueues } from './stage-queues.ts';
 import { createStageWorker, type StageHandler } from './stage-worker.ts';
 
-const request = {
-  pod_name: 'tf-train-0',
-  pod_namespace: 'default',
-  source_node: 'worker-1',
-  target_node: 'worker-2',
-  preserve_pv: false,
-  dry_run: false,
-  force: false,
-  timeout: 600,
-};
+const request = SAMPLE_REQUEST;
 
 let redis: TestRedis;
 let store: MigrationStore;

@@ -48,22 +48,12 @@ async function readiness(url: string): Promise<{ status: number; body: string }>
 
 describe('API start-up', () => {
   it('refuses to start on a Redis that evicts keys', async () => {
-    const config = apiConfigSchema.parse({
-      REDIS_URL: evicting.url,
-      ASO_API_TOKENS: 'read-write:policy-test-token-0123456789',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-    });
     // Never contacted: the API refuses before it would ask Kubernetes anything.
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'none', server: 'https://127.0.0.1:1' }],
-      users: [{ name: 'none' }],
-      contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
-      currentContext: 'none',
-    });
-
-    const start = startApi(config, createKubeClients(kubeConfig), createLogger('api', 'silent'));
+    const start = startApi(
+      configFor(evicting.url),
+      unreachableKube(),
+      createLogger('api', 'silent'),
+    );
 
     await expect(start).rejects.toBeInstanceOf(RedisEvictionPolicyError);
     await expect(start).rejects.toThrow('maxmemory-policy volatile-ttl');

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { newMigrationRecord, type MigrationPlan, type MigrationRecord } from '@aso/shared';
 
 import { migrationPlanSchema, migrationRecordSchema } from './record-schemas.ts';
+import { SAMPLE_REQUEST } from '../../../../test/support/sample-request.ts';
 
 describe('the response schemas of the OpenAPI description', () => {
   it('admit every record and plan the types allow (checked by tsc)', () => {
@@ -14,16 +15,7 @@ describe('the response schemas of the OpenAPI description', () => {
   it('accept a new record as the gateway stores it', () => {
     const record = newMigrationRecord(
       '3f1c9a52-8d0e-4c57-9a41-6f2b7d9e0c11',
-      {
-        pod_name: 'tf-train-0',
-        pod_namespace: 'default',
-        source_node: 'worker-1',
-        target_node: 'worker-2',
-        preserve_pv: false,
-        dry_run: false,
-        force: false,
-        timeout: 600,
-      },
+      SAMPLE_REQUEST,
       new Date('2026-01-01T00:00:00Z'),
     );
 
