@@ -47,6 +47,6 @@ export async function recordPodEvent(
       },
     });
   } catch (err) {
-    log.warn({ err, pod: name, reason: event.reason }, 'could not record a pod event');
+    log.warn({ err, eventPod: name, reason: event.reason }, 'could not record a pod event');
   }
 }
