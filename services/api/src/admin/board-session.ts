@@ -5,7 +5,7 @@ import { UnauthenticatedError } from '../access-errors.ts';
 import type { ApiToken, ApiTokens } from '../api-tokens.ts';
 import type { ApiEnv } from '../deps.ts';
 import { CrossSiteRequestError } from './admin-errors.ts';
-import { REFERENCE_PATH } from '../routes/docs.ts';
+import { OPENAPI_PATH, REFERENCE_PATH } from '../routes/docs.ts';
 import { QUEUE_BOARD_PATH } from './queue-board.ts';
 import { ADMIN_SESSION_COOKIE, verifyAdminSession } from './session-cookie.ts';
 
@@ -18,7 +18,7 @@ export function isQueueBoardPath(path: string): boolean {
  * the pages an operator opens, never the API's own routes.
  */
 export function acceptsBoardSession(path: string): boolean {
-  return isQueueBoardPath(path) || path === REFERENCE_PATH;
+  return isQueueBoardPath(path) || path === REFERENCE_PATH || path === OPENAPI_PATH;
 }
 
 /**

@@ -99,9 +99,13 @@ describe('Bull Board at /admin/queues', () => {
     expect(cookie?.value).not.toContain(writer);
     expect(refused).toEqual([]);
 
-    // The same session opens the API reference, which needs a token like the API.
+    // The same session opens the API reference and the description it links to.
     const reference = await page.goto(new URL('/api/v1/docs', page.url()).toString());
     expect(reference?.status()).toBe(200);
+    const description = await page.goto(new URL('/api/v1/openapi.json', page.url()).toString());
+    expect(description?.status()).toBe(200);
+    const migrations = await page.goto(new URL('/api/v1/migrations', page.url()).toString());
+    expect(migrations?.status()).toBe(401);
     await page.browserContext().close();
   }, 60_000);
 

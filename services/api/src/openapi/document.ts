@@ -90,8 +90,9 @@ export function openApiDocument(version: string): OpenApiDocument {
           in: 'cookie',
           name: ADMIN_SESSION_COOKIE,
           description:
-            'Set by POST /admin/session; accepted under /admin/queues only, so that a ' +
-            'browser can open Bull Board. It holds a signature, never the token.',
+            'Set by POST /admin/session; accepted by Bull Board under /admin/queues and by ' +
+            'this description and its reference page only, so that a browser can open them. ' +
+            'It holds a signature, never the token.',
         },
       },
     },
@@ -267,7 +268,7 @@ function openApiJson(): Operation {
     summary: 'This description',
     description: 'Needs a token, like every route but the probes and the sign-in page.',
     tags: ['admin'],
-    security: BEARER,
+    security: [...BEARER, { adminSession: [] }],
     responses: {
       200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: {} } } },
       ...problems(ACCESS_PROBLEMS),
@@ -281,7 +282,7 @@ function reference(): Operation {
     summary: 'This description as a readable HTML page',
     description: 'A bearer token, or the session a browser opens at /admin.',
     tags: ['admin'],
-    security: BEARER,
+    security: [...BEARER, { adminSession: [] }],
     responses: { 200: html('the reference, self-contained'), ...problems(ACCESS_PROBLEMS) },
   };
 }
@@ -304,7 +305,8 @@ function openSession(): Operation {
     operationId: 'openAdminSession',
     summary: 'Exchange the bearer token for a Bull Board session cookie',
     description:
-      'Sets an HttpOnly, SameSite=Strict cookie scoped to /admin that is valid for an hour. ' +
+      'Sets an HttpOnly, SameSite=Strict cookie, valid for an hour, that Bull Board and the ' +
+      'API reference accept. ' +
       'It carries the token id, an expiry and an HMAC keyed by the token, not the token. ' +
       'A read-only token gets a session that may only read.',
     tags: ['admin'],
