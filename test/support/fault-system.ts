@@ -1,16 +1,12 @@
-import { randomUUID } from 'node:crypto';
-
 import {
   closeRedis,
   createRedis,
   MigrationStore,
-  migrationRequestSchema,
-  newMigrationRecord,
   StageQueues,
   type MigrationRecord,
 } from '@aso/shared';
 
-import { eventually } from '../setup/kube.ts';
+import { finishedInStore, submitDirectly } from './direct-migrations.ts';
 import { ServiceProcess, type LogLine, type ServiceName } from './service-processes.ts';
 
 export type WorkerName = Exclude<ServiceName, 'api'>;
@@ -112,26 +108,12 @@ export class FaultSystem {
   }
 
   /** Stores a migration and queues its capture; `timeout` may be below the API's minimum. */
-  async submit(request: Record<string, unknown> & { timeout: number }): Promise<string> {
-    const parsed = migrationRequestSchema.parse({ ...request, timeout: 30 });
-    const record = newMigrationRecord(
-      randomUUID(),
-      { ...parsed, timeout: request.timeout },
-      new Date(),
-    );
-    await this.store.create(record);
-    await this.queues.enqueue('capture', record.migration_id);
-    return record.migration_id;
+  submit(request: Record<string, unknown> & { timeout: number }): Promise<string> {
+    return submitDirectly(this.store, this.queues, request);
   }
 
   finished(migrationId: string, timeoutMs = 120_000): Promise<MigrationRecord> {
-    return eventually(
-      async () => {
-        const record = await this.store.require(migrationId);
-        return record.status === 'completed' || record.status === 'failed' ? record : undefined;
-      },
-      { timeoutMs, what: `migration ${migrationId} to finish` },
-    );
+    return finishedInStore(this.store, migrationId, timeoutMs);
   }
 
   /** The BullMQ job of a stage of a migration (job id = migration id). */

@@ -1,15 +1,10 @@
-import { randomUUID } from 'node:crypto';
-
 import {
   closeRedis,
   createKubeClients,
   createLogger,
   createRedis,
-  isFinished,
   loadKubeConfig,
   MigrationStore,
-  migrationRequestSchema,
-  newMigrationRecord,
   StageQueues,
   startWorkerService,
   workerConfigSchema,
@@ -23,7 +18,7 @@ import { createCaptureStage } from '@aso/capture-worker';
 import { createMetricsStage } from '@aso/metrics-worker';
 import { createPodStage, type PodStageSettings } from '@aso/pod-worker';
 
-import { eventually } from '../setup/kube.ts';
+import { finishedInStore, submitDirectly } from './direct-migrations.ts';
 import { testRedis, type TestRedis } from './redis.ts';
 
 /**
@@ -107,26 +102,12 @@ export class StagePipeline {
   }
 
   /** Stores a migration and queues its capture; `timeout` may be below the API's minimum. */
-  async submit(request: Record<string, unknown> & { timeout: number }): Promise<string> {
-    const parsed = migrationRequestSchema.parse({ ...request, timeout: 30 });
-    const record = newMigrationRecord(
-      randomUUID(),
-      { ...parsed, timeout: request.timeout },
-      new Date(),
-    );
-    await this.store.create(record);
-    await this.queues.enqueue('capture', record.migration_id);
-    return record.migration_id;
+  submit(request: Record<string, unknown> & { timeout: number }): Promise<string> {
+    return submitDirectly(this.store, this.queues, request);
   }
 
   finished(migrationId: string, timeoutMs = 90_000): Promise<MigrationRecord> {
-    return eventually(
-      async () => {
-        const record = await this.store.require(migrationId);
-        return isFinished(record) ? record : undefined;
-      },
-      { timeoutMs, what: `migration ${migrationId} to finish` },
-    );
+    return finishedInStore(this.store, migrationId, timeoutMs);
   }
 
   /** A context for running a stage's steps by hand, as a second worker would. */
