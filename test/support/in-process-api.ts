@@ -105,8 +105,20 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
 }
 
 /** The real plan builder over a fixture pod of the requested name; "ghost" does not exist. */
-export function plannerOverFixtures(request: MigrationRequest): Promise<PlannedMigration> {
-  if (request.pod_name === 'ghost') {
+export const plannerOverFixtures = plannerOverPods((name) => name !== 'ghost');
+
+/** The real plan builder over fixture pods: those `exists` accepts, on the source node. */
+export function plannerOverPods(
+  exists: (podName: string) => boolean,
+): (request: MigrationRequest) => Promise<PlannedMigration> {
+  return (request) => planFixture(exists, request);
+}
+
+function planFixture(
+  exists: (podName: string) => boolean,
+  request: MigrationRequest,
+): Promise<PlannedMigration> {
+  if (!exists(request.pod_name)) {
     return Promise.reject(new PodNotFoundError(request.pod_namespace, request.pod_name));
   }
   const found = pod(request.pod_name, { nodeName: request.source_node });

@@ -62,24 +62,31 @@ export async function startRedisServer(
 async function waitForPing(host: string, port: number): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const client = new Redis(port, host, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    // A refused probe is expected while the server starts; the catch below handles it.
-    client.on('error', () => undefined);
     try {
-      await client.connect();
-      await client.ping();
+      await pingOnce(`redis://${host}:${String(port)}`);
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
-    } finally {
-      client.disconnect();
     }
     // A starting server has no event to wait on; it listens within milliseconds.
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** One PING on a connection of its own that never retries; throws when none answers. */
+export async function pingOnce(url: string): Promise<void> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  // A refused probe is expected while a server starts; the caller decides what follows.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } finally {
+    client.disconnect();
   }
 }
 

@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Redis } from 'ioredis';
-
 import { eventually } from '../setup/kube.ts';
+import { freePort, pingOnce } from './redis-server.ts';
 
 /**
  * A redis-server of the test's own on a free loopback port, persisting every write
@@ -84,33 +82,7 @@ export class RestartableRedis {
   }
 
   private async answers(): Promise<boolean> {
-    const client = new Redis(this.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    // A refused probe is expected while the server starts; the caller polls again.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.ping();
-      return true;
-    } finally {
-      client.disconnect();
-    }
+    await pingOnce(this.url);
+    return true;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }

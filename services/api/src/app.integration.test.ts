@@ -3,20 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import {
-  buildMigrationPlan,
-  captureContainerStates,
   createLogger,
-  PodNotFoundError,
   createMetricsRegistry,
   createRedis,
   MigrationStore,
   StageQueues,
   type MigrationRecord,
-  type MigrationRequest,
-  type PlannedMigration,
 } from '@aso/shared';
-import { node, pod } from '../../../packages/shared/src/preflight/test-fixtures.ts';
-
+import { plannerOverPods } from '../../../test/support/in-process-api.ts';
 import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { loadApiTokens } from './api-tokens.ts';
 import { createApp } from './app.ts';
@@ -40,23 +34,7 @@ let app: ReturnType<typeof createApp>;
  * tested here; planning against a cluster has its own end-to-end tests.
  */
 function plannerOver(pods: string[]) {
-  return (request: MigrationRequest): Promise<PlannedMigration> => {
-    if (!pods.includes(request.pod_name)) {
-      return Promise.reject(new PodNotFoundError(request.pod_namespace, request.pod_name));
-    }
-    const found = pod(request.pod_name, { nodeName: request.source_node });
-    const containerStates = captureContainerStates(found);
-    const plan = buildMigrationPlan({
-      pod: found,
-      sourceNode: request.source_node,
-      targetNode: node(request.target_node),
-      podsOnTarget: [],
-      claims: [],
-      persistentVolumes: [],
-      containerStates,
-    });
-    return Promise.resolve({ pod: found, plan, containerStates });
-  };
+  return plannerOverPods((name) => pods.includes(name));
 }
 
 beforeEach(() => {
