@@ -32,3 +32,4 @@ export * from './preflight/container-states.ts';
 export * from './preflight/read-plan.ts';
 export * from './abort.ts';
 export * from './orphan-sweep.ts';
+export * from './migration-submission.ts';

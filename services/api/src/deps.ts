@@ -1,18 +1,11 @@
 import type { Registry } from 'prom-client';
 
-import type {
-  Logger,
-  MigrationRequest,
-  MigrationStore,
-  PlannedMigration,
-  StageQueues,
-} from '@aso/shared';
+import type { Logger, MigrationStore, Planner, StageQueues } from '@aso/shared';
 
 import type { ApiToken, ApiTokens } from './api-tokens.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
-/** Runs the pre-flight against the cluster; throws the refusal's error. */
-export type Planner = (request: MigrationRequest) => Promise<PlannedMigration>;
+export type { Planner } from '@aso/shared';
 
 /** Everything the HTTP layer needs, injected so that tests can build the app in-process. */
 export interface ApiDeps {

@@ -5,15 +5,14 @@ import { bodyLimit } from 'hono/body-limit';
 
 import {
   createMigrationMetrics,
+  enqueueMigration,
+  fromStore,
   migrationLogFields,
   migrationRequestSchema,
-  OrchestratorError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   newMigrationRecord,
-  QueueUnavailableError,
   ValidationError,
-  type Created,
   type IdempotencyClaim,
   type MigrationPlan,
   type MigrationRecord,
@@ -53,7 +52,11 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
     if (request.dry_run)
       return c.json({ dry_run: true, request, plan: await withLockWarning(deps, plan) });
 
-    const created = await enqueue(deps, newMigrationRecord(newId(), request, now()), idempotency);
+    const created = await enqueueMigration(
+      deps,
+      newMigrationRecord(newId(), request, now()),
+      idempotency,
+    );
     aboutMigration(c, created.record);
     if (!created.replayed) {
       metrics.countStarted();
@@ -160,18 +163,6 @@ function requireJson(c: Context<ApiEnv>): void {
   }
 }
 
-/** Store reads that fail because Redis is away answer 503, like writes do. */
-async function fromStore<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof OrchestratorError) throw error;
-    throw new QueueUnavailableError('the migration store (Redis) cannot be reached; retry later', {
-      cause: error,
-    });
-  }
-}
-
 async function readJsonBody(c: Context<ApiEnv>): Promise<unknown> {
   const text = await c.req.text();
   try {
@@ -181,36 +172,4 @@ async function readJsonBody(c: Context<ApiEnv>): Promise<unknown> {
       { field: 'body', message: 'the request body is not valid JSON' },
     ]);
   }
-}
-
-/**
- * Durable hand-off: the record is written first, then the capture job. If the job
- * cannot be queued the record is withdrawn, so no migration exists that nothing
- * will ever work on; the caller gets a 503 and may retry.
- */
-async function enqueue(
-  deps: ApiDeps,
-  record: MigrationRecord,
-  idempotency: IdempotencyClaim | undefined,
-): Promise<Created> {
-  let created: Created;
-  try {
-    created = await deps.store.create(record, idempotency);
-  } catch (error) {
-    if (error instanceof OrchestratorError) throw error;
-    throw new QueueUnavailableError('the migration store (Redis) cannot be reached; retry later', {
-      cause: error,
-    });
-  }
-  if (created.replayed) return created;
-
-  try {
-    await deps.queues.enqueue('capture', record.migration_id);
-  } catch (error) {
-    await deps.store.discard(record, idempotency).catch(() => undefined);
-    throw new QueueUnavailableError('the migration queue (Redis) cannot be reached; retry later', {
-      cause: error,
-    });
-  }
-  return created;
 }

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+
+import { OrchestratorError, QueueUnavailableError } from './errors.ts';
+import { newMigrationRecord, type MigrationRecord } from './migration.ts';
+import type { MigrationRequest } from './migration-request.ts';
+import type { Created, IdempotencyClaim, MigrationStore } from './migration-store.ts';
+import type { PlannedMigration } from './preflight/read-plan.ts';
+import type { StageQueues } from './stage-queues.ts';
+
+/** Runs the pre-flight against the cluster; throws the refusal's error. */
+export type Planner = (request: MigrationRequest) => Promise<PlannedMigration>;
+
+/** What starting a migration needs, whoever starts it: the gateway, a batch, a policy. */
+export interface SubmissionDeps {
+  store: MigrationStore;
+  queues: StageQueues;
+  planner: Planner;
+  now?: (() => Date) | undefined;
+  newId?: (() => string) | undefined;
+}
+
+/**
+ * Plans, stores and queues one migration. The pre-flight refuses what cannot
+ * succeed before anything is stored; a refusal throws its typed error.
+ */
+export async function submitMigration(
+  deps: SubmissionDeps,
+  request: MigrationRequest,
+  idempotency?: IdempotencyClaim,
+): Promise<Created> {
+  await deps.planner(request);
+
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? randomUUID;
+  return enqueueMigration(deps, newMigrationRecord(newId(), request, now()), idempotency);
+}
+
+/**
+ * Durable hand-off: the record is written first, then the capture job. If the job
+ * cannot be queued the record is withdrawn, so no migration exists that nothing
+ * will ever work on; the caller gets a 503 and may retry.
+ */
+export async function enqueueMigration(
+  deps: Pick<SubmissionDeps, 'store' | 'queues'>,
+  record: MigrationRecord,
+  idempotency?: IdempotencyClaim,
+): Promise<Created> {
+  const created = await fromStore(() => deps.store.create(record, idempotency));
+  if (created.replayed) return created;
+
+  try {
+    await deps.queues.enqueue('capture', record.migration_id);
+  } catch (error) {
+    await deps.store.discard(record, idempotency).catch(() => undefined);
+    throw new QueueUnavailableError('the migration queue (Redis) cannot be reached; retry later', {
+      cause: error,
+    });
+  }
+  return created;
+}
+
+/** Store calls that fail because Redis is away become a 503, like queue writes do. */
+export async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof OrchestratorError) throw error;
+    throw new QueueUnavailableError('the migration store (Redis) cannot be reached; retry later', {
+      cause: error,
+    });
+  }
+}
