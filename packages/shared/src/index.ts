@@ -26,6 +26,7 @@ export * from './preflight/node-selector.ts';
 export * from './preflight/plan.ts';
 export * from './preflight/qos.ts';
 export * from './preflight/target-node.ts';
+export * from './preflight/target-choice.ts';
 export * from './preflight/volumes.ts';
 export * from './pod-events.ts';
 export * from './preflight/container-states.ts';
