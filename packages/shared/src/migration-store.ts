@@ -15,6 +15,7 @@ import {
   type FinishedStatus,
   type MigrationRecord,
 } from './migration.ts';
+import { MigrationEventLog } from './migration-events-log.ts';
 import type { RedisClient } from './redis.ts';
 
 /** How many finished durations the KPI percentiles rest on. */
@@ -79,6 +80,8 @@ export class MigrationStore {
   private readonly prefix: string;
   private readonly retentionSeconds: number;
   private readonly idempotencyTtlSeconds: number;
+  /** Each migration's progress events, kept beside its record (see migration-events-log.ts). */
+  readonly events: MigrationEventLog;
 
   // WATCH belongs to a connection and any EXEC clears it, so every transaction on
   // this store's connection takes its turn. The connection must not be shared.
@@ -89,6 +92,7 @@ export class MigrationStore {
     this.prefix = prefix;
     this.retentionSeconds = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
     this.idempotencyTtlSeconds = options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
+    this.events = new MigrationEventLog(redis, prefix, this.retentionSeconds);
   }
 
   /**
@@ -279,6 +283,11 @@ export class MigrationStore {
     return { total, fromNode };
   }
 
+  /** How many members of a batch hold a place in flight. */
+  batchInFlight(batchId: string): Promise<number> {
+    return this.redis.zcard(this.batchInFlightKey(batchId));
+  }
+
   /**
    * Applies a mutation atomically (optimistic locking with WATCH), stamps
    * updated_at, and books the KPI totals when the mutation finishes the migration.
@@ -346,14 +355,17 @@ export class MigrationStore {
   private async tryAdmit(record: MigrationRecord, caps: InFlightCaps): Promise<Admission | null> {
     const id = record.migration_id;
     const node = record.request.source_node;
+    const batch = record.batch ?? null;
     const all = this.inFlightKey();
     const fromNode = this.inFlightKey(node);
-    await this.redis.watch(all, fromNode);
+    const ofBatch = batch === null ? null : this.batchInFlightKey(batch.batch_id);
+    await this.redis.watch(all, fromNode, ...(ofBatch === null ? [] : [ofBatch]));
 
-    const [held, total, onNode] = await Promise.all([
+    const [held, total, onNode, inBatch] = await Promise.all([
       this.redis.zscore(all, id),
       this.redis.zcard(all),
       this.redis.zcard(fromNode),
+      ofBatch === null ? 0 : this.redis.zcard(ofBatch),
     ]);
     if (held !== null) {
       await this.endWatch(all);
@@ -365,16 +377,23 @@ export class MigrationStore {
         ? `${total} of ${caps.total} migrations in flight cluster-wide`
         : onNode >= caps.perSourceNode
           ? `${onNode} of ${caps.perSourceNode} migrations in flight from node ${node}`
-          : null;
+          : batch !== null && inBatch >= batch.max_in_flight
+            ? `${inBatch} of ${batch.max_in_flight} migrations in flight in batch ${batch.batch_id}`
+            : null;
     if (full !== null) {
       await this.endWatch(all);
       // A place held by a migration that ended without giving it back is freed here.
-      const freed = (await this.releaseStale(all)) + (await this.releaseStale(fromNode));
+      const freed =
+        (await this.releaseStale(all)) +
+        (await this.releaseStale(fromNode)) +
+        (ofBatch === null ? 0 : await this.releaseStale(ofBatch));
       return freed > 0 ? null : { admitted: false, reason: full };
     }
 
     const now = Date.now();
-    const results = await this.redis.multi().zadd(all, now, id).zadd(fromNode, now, id).exec();
+    const transaction = this.redis.multi().zadd(all, now, id).zadd(fromNode, now, id);
+    if (ofBatch !== null) transaction.zadd(ofBatch, now, id);
+    const results = await transaction.exec();
     if (results === null) return null;
     throwOnTransactionError(results);
     return { admitted: true };
@@ -400,6 +419,7 @@ export class MigrationStore {
     transaction.del(this.podLockKey(record));
     transaction.zrem(this.inFlightKey(), id);
     transaction.zrem(this.inFlightKey(record.request.source_node), id);
+    if (record.batch) transaction.zrem(this.batchInFlightKey(record.batch.batch_id), id);
     transaction.expire(this.recordKey(id), this.retentionSeconds);
     transaction.hincrby(stats, record.status, 1);
     if (record.status !== 'completed') return;
@@ -442,6 +462,11 @@ export class MigrationStore {
   private inFlightKey(sourceNode?: string): string {
     const all = `${this.prefix}:in-flight`;
     return sourceNode === undefined ? all : `${all}:node:${sourceNode}`;
+  }
+
+  /** The members of one batch that hold a place in flight; empty once the batch is done. */
+  private batchInFlightKey(batchId: string): string {
+    return `${this.prefix}:in-flight:batch:${batchId}`;
   }
 
   private idempotencyKey(key: string): string {

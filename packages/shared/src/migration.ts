@@ -150,6 +150,16 @@ export interface MigrationFailure {
   rolled_back: boolean;
 }
 
+/**
+ * The batch (or drain) a migration belongs to, and that batch's cap on members in
+ * flight at once, kept on the record so the admission of its capture stage can hold
+ * it without reading the batch.
+ */
+export interface MigrationBatchRef {
+  batch_id: string;
+  max_in_flight: number;
+}
+
 export interface MigrationRecord {
   migration_id: string;
   status: MigrationStatus;
@@ -167,6 +177,8 @@ export interface MigrationRecord {
   details: MigrationDetails;
   progress: MigrationProgress;
   error: MigrationFailure | null;
+  /** Set on members of a batch or drain; absent or null for single migrations. */
+  batch?: MigrationBatchRef | null;
 }
 
 export const CHECKPOINT_MOUNT_PATH = '/migration-checkpoint';

@@ -221,6 +221,15 @@ export const migrationRecordSchema = z.object({
       rolled_back: z.boolean().describe('whether the cluster was put back as it was'),
     })
     .nullable(),
+  // Absent from records written before batches existed, null for single migrations.
+  batch: z
+    .object({
+      batch_id: z.string(),
+      max_in_flight: z.int().describe('members of the batch in flight at once, at most'),
+    })
+    .nullable()
+    .optional()
+    .describe('the batch or drain this migration belongs to'),
 });
 
 /** The answer to an accepted POST: the record plus where to read it. */
