@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import {
   isFinished,
-  migrationRequestSchema,
+  resolvedMigrationRequestSchema,
   newMigrationRecord,
   type MigrationRecord,
   type MigrationStore,
@@ -20,7 +20,7 @@ export async function submitDirectly(
   queues: StageQueues,
   request: Record<string, unknown> & { timeout: number },
 ): Promise<string> {
-  const parsed = migrationRequestSchema.parse({ ...request, timeout: 30 });
+  const parsed = resolvedMigrationRequestSchema.parse({ ...request, timeout: 30 });
   const record = newMigrationRecord(
     randomUUID(),
     { ...parsed, timeout: request.timeout },

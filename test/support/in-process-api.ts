@@ -10,7 +10,7 @@ import {
   PodNotFoundError,
   StageQueues,
   type Logger,
-  type MigrationRequest,
+  type MigrationRequestInput,
   type PlannedMigration,
 } from '@aso/shared';
 import { createApp, type ApiDeps } from '@aso/api';
@@ -104,28 +104,33 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
   };
 }
 
+/** Where a fixture pod runs when the request names no source node. */
+export const FIXTURE_POD_NODE = 'worker-1';
+
 /** The real plan builder over a fixture pod of the requested name; "ghost" does not exist. */
 export const plannerOverFixtures = plannerOverPods((name) => name !== 'ghost');
 
 /** The real plan builder over fixture pods: those `exists` accepts, on the source node. */
 export function plannerOverPods(
   exists: (podName: string) => boolean,
-): (request: MigrationRequest) => Promise<PlannedMigration> {
+): (request: MigrationRequestInput) => Promise<PlannedMigration> {
   return (request) => planFixture(exists, request);
 }
 
 function planFixture(
   exists: (podName: string) => boolean,
-  request: MigrationRequest,
+  request: MigrationRequestInput,
 ): Promise<PlannedMigration> {
   if (!exists(request.pod_name)) {
     return Promise.reject(new PodNotFoundError(request.pod_namespace, request.pod_name));
   }
-  const found = pod(request.pod_name, { nodeName: request.source_node });
+  // Without source_node the fixture pod runs on worker-1, as the sample pod does.
+  const sourceNode = request.source_node ?? FIXTURE_POD_NODE;
+  const found = pod(request.pod_name, { nodeName: sourceNode });
   const containerStates = captureContainerStates(found);
   const plan = buildMigrationPlan({
     pod: found,
-    sourceNode: request.source_node,
+    sourceNode,
     targetNode: node(request.target_node),
     podsOnTarget: [],
     claims: [],

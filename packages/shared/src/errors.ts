@@ -75,6 +75,19 @@ export class PodNotOnSourceNodeError extends OrchestratorError {
   }
 }
 
+/** A request without source_node for a pod no node runs yet: there is nothing to move from. */
+export class PodNotScheduledError extends OrchestratorError {
+  readonly code = 'pod-not-scheduled';
+  readonly status = 409;
+
+  constructor(pod: string) {
+    super(
+      `pod ${pod} is not scheduled on any node yet, so it has no source node to move from; ` +
+        'wait until it is placed, or name source_node',
+    );
+  }
+}
+
 export class PodTerminatingError extends OrchestratorError {
   readonly code = 'pod-terminating';
   readonly status = 409;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { migrationRequestSchema } from './migration-request.ts';
+import {
+  migrationRequestSchema,
+  resolvedMigrationRequestSchema,
+  resolveSourceNode,
+} from './migration-request.ts';
 
 const valid = { pod_name: 'tf-train-0', source_node: 'worker-1', target_node: 'worker-2' };
 
@@ -45,7 +49,27 @@ describe('migration request', () => {
 
   it('refuses unknown fields and missing ones', () => {
     expect(issues({ ...valid, podName: 'x' })[0]?.message).toMatch(/unknown field\(s\): podName/);
-    expect(issues({ pod_name: 'a' }).map((f) => f.field)).toEqual(['source_node', 'target_node']);
+    expect(issues({ pod_name: 'a' }).map((f) => f.field)).toEqual(['target_node']);
+  });
+
+  it('leaves the source node to the pre-flight when the client names none', () => {
+    const { source_node: _named, ...withoutSource } = valid;
+    const parsed = migrationRequestSchema.parse(withoutSource);
+
+    expect(parsed.source_node).toBeUndefined();
+    expect(resolveSourceNode(parsed, 'worker-3').source_node).toBe('worker-3');
+    expect(resolveSourceNode({ ...parsed, source_node: 'worker-1' }, 'worker-3').source_node).toBe(
+      'worker-1',
+    );
+  });
+
+  it('wants the source node on a stored request', () => {
+    const { source_node: _named, ...withoutSource } = valid;
+
+    expect(resolvedMigrationRequestSchema.safeParse(withoutSource).success).toBe(false);
+    expect(
+      resolvedMigrationRequestSchema.safeParse({ ...valid, target_node: 'worker-1' }).success,
+    ).toBe(false);
   });
 
   it('bounds the timeout and wants whole seconds', () => {

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 
 import { OrchestratorError, QueueUnavailableError } from './errors.ts';
 import { newMigrationRecord, type MigrationRecord } from './migration.ts';
-import type { MigrationRequest } from './migration-request.ts';
+import { resolveSourceNode, type MigrationRequestInput } from './migration-request.ts';
 import type { Created, IdempotencyClaim, MigrationStore } from './migration-store.ts';
 import type { PlannedMigration } from './preflight/read-plan.ts';
 import type { StageQueues } from './stage-queues.ts';
 
-/** Runs the pre-flight against the cluster; throws the refusal's error. */
-export type Planner = (request: MigrationRequest) => Promise<PlannedMigration>;
+/**
+ * Runs the pre-flight against the cluster; throws the refusal's error. Its plan's
+ * source_node is the pod's node when the request named none.
+ */
+export type Planner = (request: MigrationRequestInput) => Promise<PlannedMigration>;
 
 /** What starting a migration needs, whoever starts it: the gateway, a batch, a policy. */
 export interface SubmissionDeps {
@@ -25,14 +28,15 @@ export interface SubmissionDeps {
  */
 export async function submitMigration(
   deps: SubmissionDeps,
-  request: MigrationRequest,
+  request: MigrationRequestInput,
   idempotency?: IdempotencyClaim,
 ): Promise<Created> {
-  await deps.planner(request);
+  const { plan } = await deps.planner(request);
+  const resolved = resolveSourceNode(request, plan.source_node);
 
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
-  return enqueueMigration(deps, newMigrationRecord(newId(), request, now()), idempotency);
+  return enqueueMigration(deps, newMigrationRecord(newId(), resolved, now()), idempotency);
 }
 
 /**

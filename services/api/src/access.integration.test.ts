@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { createLogger, type MigrationRequest } from '@aso/shared';
+import { createLogger, type MigrationRequestInput } from '@aso/shared';
 
 import {
   inProcessApi,
@@ -132,7 +132,7 @@ describe('bearer tokens', () => {
 
 describe('namespace allow-list', () => {
   it('refuses a migration, or a dry run, in another namespace before the pre-flight runs', async () => {
-    const planned: MigrationRequest[] = [];
+    const planned: MigrationRequestInput[] = [];
     const gateway = api({
       allowedNamespaces: ['team-a'],
       planner: (request) => {

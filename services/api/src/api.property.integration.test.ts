@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { migrationRequestSchema, type MigrationRequest } from '@aso/shared';
+import { migrationRequestSchema, type MigrationRequestInput } from '@aso/shared';
 
 import {
   inProcessApi,
@@ -32,13 +32,13 @@ interface Case {
 
 let gateway: InProcessApi;
 let current: Case | undefined;
-const misplannedRequests: MigrationRequest[] = [];
+const misplannedRequests: MigrationRequestInput[] = [];
 
 /**
  * The pre-flight stands for the cluster: it must only ever see a request that
  * passed every check before it. Anything else is recorded and fails the property.
  */
-function guardedPlanner(request: MigrationRequest) {
+function guardedPlanner(request: MigrationRequestInput) {
   const valid = migrationRequestSchema.safeParse(request).success;
   const allowed = ALLOWED_NAMESPACES.includes(request.pod_namespace);
   if (!valid || !allowed || current?.writes !== true) {

@@ -92,6 +92,20 @@ describe('POST /api/v1/migrations', () => {
     expect(job?.data).toEqual({ migrationId: body.migration_id });
   });
 
+  it('fills in the source node from the pre-flight when the request names none', async () => {
+    const { source_node: _omitted, ...withoutSource } = valid;
+    const dryRun = await post({ ...withoutSource, dry_run: true });
+    const response = await post(withoutSource);
+    const body = (await response.json()) as MigrationRecord;
+
+    expect(dryRun.status).toBe(200);
+    expect(await dryRun.json()).toMatchObject({ request: { source_node: 'worker-1' } });
+    expect(response.status).toBe(202);
+    expect(body.request.source_node).toBe('worker-1');
+    const stored = await call(app, `/api/v1/migrations/${body.migration_id}`);
+    expect(((await stored.json()) as MigrationRecord).request.source_node).toBe('worker-1');
+  });
+
   it('answers a problem document naming each invalid field', async () => {
     const response = await post({
       ...valid,

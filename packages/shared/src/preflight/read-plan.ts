@@ -5,10 +5,15 @@ import type {
   V1Pod,
 } from '@kubernetes/client-node';
 
-import { NodeNotFoundError, PodNotFoundError } from '../errors.ts';
+import {
+  NodeNotFoundError,
+  PodNotFoundError,
+  PodNotScheduledError,
+  ValidationError,
+} from '../errors.ts';
 import { isNotFound, kubernetesError, type KubeClients } from '../kube.ts';
 import type { ContainerState } from '../migration.ts';
-import type { MigrationRequest } from '../migration-request.ts';
+import type { MigrationRequestInput } from '../migration-request.ts';
 import { captureContainerStates } from './container-states.ts';
 import { buildMigrationPlan, type MigrationPlan } from './plan.ts';
 
@@ -22,13 +27,18 @@ export interface PlannedMigration {
 /**
  * Reads what the pre-flight needs from the cluster and builds the plan. The gateway
  * runs it before queueing (and for a dry run), the capture stage again on the state
- * the pod is in by then; both refuse with the same errors.
+ * the pod is in by then; both refuse with the same errors. Without a source node in
+ * the request, the node the pod runs on is taken: the plan's source_node says which.
  */
 export async function planMigration(
   kube: KubeClients,
-  request: Pick<MigrationRequest, 'pod_name' | 'pod_namespace' | 'source_node' | 'target_node'>,
+  request: Pick<
+    MigrationRequestInput,
+    'pod_name' | 'pod_namespace' | 'source_node' | 'target_node'
+  >,
 ): Promise<PlannedMigration> {
   const pod = await readPod(kube, request.pod_namespace, request.pod_name);
+  const sourceNode = request.source_node ?? currentNode(pod, request.target_node);
   const targetNode = await readNode(kube, request.target_node);
 
   const [podsOnTarget, claims] = await Promise.all([
@@ -40,7 +50,7 @@ export async function planMigration(
 
   const plan = buildMigrationPlan({
     pod,
-    sourceNode: request.source_node,
+    sourceNode,
     targetNode,
     podsOnTarget,
     claims,
@@ -57,6 +67,20 @@ async function readPod(kube: KubeClients, namespace: string, name: string): Prom
     if (isNotFound(error)) throw new PodNotFoundError(namespace, name);
     throw kubernetesError(error, `reading pod ${namespace}/${name}`);
   }
+}
+
+/** The node the pod runs on, standing in for a source node the request left out. */
+function currentNode(pod: V1Pod, targetNode: string): string {
+  const name = `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
+  const node = pod.spec?.nodeName;
+  if (!node) throw new PodNotScheduledError(name);
+
+  // The same refusal as a request naming the target as its source.
+  if (node === targetNode) {
+    const message = `target_node must differ from source_node: pod ${name} already runs on ${node}`;
+    throw new ValidationError(message, [{ field: 'target_node', message }]);
+  }
+  return node;
 }
 
 async function readNode(kube: KubeClients, name: string): Promise<V1Node> {

@@ -142,7 +142,12 @@ function submitMigration(): Operation {
         400: ['invalid-request'],
         403: ['read-only-token', 'namespace-not-allowed'],
         404: ['pod-not-found'],
-        409: ['pod-not-on-source-node', 'pod-terminating', 'migration-in-progress'],
+        409: [
+          'pod-not-on-source-node',
+          'pod-not-scheduled',
+          'pod-terminating',
+          'migration-in-progress',
+        ],
         413: ['payload-too-large'],
         415: ['unsupported-media-type'],
         422: [...PREFLIGHT_REFUSALS, 'idempotency-key-reused'],

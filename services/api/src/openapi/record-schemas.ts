@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { FINISHED_STATUSES, migrationRequestSchema, STAGES } from '@aso/shared';
+import { FINISHED_STATUSES, resolvedMigrationRequestSchema, STAGES } from '@aso/shared';
 
 /**
  * The shapes the API answers with, as zod schemas: the OpenAPI description is
@@ -196,7 +196,7 @@ export const migrationRecordSchema = z.object({
   status: migrationStatus,
   stage: stage.nullable(),
   message: z.string(),
-  request: migrationRequestSchema,
+  request: resolvedMigrationRequestSchema,
   created_at: timestamp,
   updated_at: timestamp,
   finished_at: nullableTimestamp,
@@ -245,7 +245,7 @@ export const migrationListSchema = z.object({
 
 export const dryRunSchema = z.object({
   dry_run: z.literal(true),
-  request: migrationRequestSchema,
+  request: resolvedMigrationRequestSchema,
   plan: migrationPlanSchema,
 });
 

@@ -12,11 +12,12 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   newMigrationRecord,
+  resolveSourceNode,
   ValidationError,
   type IdempotencyClaim,
   type MigrationPlan,
   type MigrationRecord,
-  type MigrationRequest,
+  type MigrationRequestInput,
 } from '@aso/shared';
 
 import type { ApiDeps, ApiEnv } from '../deps.ts';
@@ -49,12 +50,15 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
     // The pre-flight refuses what cannot succeed before anything is stored or touched.
     const { plan } = await deps.planner(request);
-    if (request.dry_run)
-      return c.json({ dry_run: true, request, plan: await withLockWarning(deps, plan) });
+    // A request without source_node moves the pod from where the pre-flight found it.
+    const resolved = resolveSourceNode(request, plan.source_node);
+    if (request.dry_run) {
+      return c.json({ dry_run: true, request: resolved, plan: await withLockWarning(deps, plan) });
+    }
 
     const created = await enqueueMigration(
       deps,
-      newMigrationRecord(newId(), request, now()),
+      newMigrationRecord(newId(), resolved, now()),
       idempotency,
     );
     aboutMigration(c, created.record);
@@ -132,7 +136,7 @@ function accepted(c: Context<ApiEnv>, record: MigrationRecord, replayed: boolean
  */
 function idempotencyClaim(
   c: Context<ApiEnv>,
-  request: MigrationRequest,
+  request: MigrationRequestInput,
 ): IdempotencyClaim | undefined {
   const header = c.req.header('idempotency-key');
   if (header === undefined) return undefined;
