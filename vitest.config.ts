@@ -11,6 +11,7 @@ export default defineConfig({
             'packages/**/*.unit.test.ts',
             'services/**/*.unit.test.ts',
             'test/**/*.unit.test.ts',
+            'bench/**/*.unit.test.ts',
           ],
         },
       },

@@ -4,6 +4,7 @@
  * hands back the raw samples; the report computes p50, p99, counts and ratios itself,
  * so no measure can print a figure it did not sample.
  */
+import type { LocalCluster } from '@aso/local-cluster';
 
 /** Which way is better, for telling whether a ratio met its goal. */
 export type Better = 'lower' | 'higher';
@@ -28,6 +29,8 @@ export interface Comparison {
   subject: { label: string; samples: number[] };
   baseline: { label: string; samples: number[] };
   goal?: Goal;
+  /** Rounds of A and B run first and dropped (warm-up); printed beside n. */
+  warmupRounds?: number;
   /** What limits the figure or how it was taken; shown under the comparison. */
   notes?: string[];
 }
@@ -58,6 +61,13 @@ export interface BenchContext {
   quick: boolean;
   /** Writes a progress line to stderr. */
   log: (message: string) => void;
+  /** The shared Redis (REDIS_URL, default 127.0.0.1:6379); use a key prefix of your own. */
+  redisUrl: string;
+  /**
+   * The local control plane shared by every measure of the run: started on the first
+   * call, stopped by the runner at the end. Rejects when its binaries are absent.
+   */
+  cluster: () => Promise<LocalCluster>;
 }
 
 export type Measure = (context: BenchContext) => Promise<Section>;

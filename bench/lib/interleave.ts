@@ -1,0 +1,49 @@
+/**
+ * Runs the product (A) and its baseline (B) in alternation, A B A B ..., so that a
+ * slow moment of the machine (another process, a GC, a disk flush) falls on both
+ * sides alike. The first rounds warm caches, JIT and connections and are dropped.
+ */
+
+export interface InterleaveOptions {
+  /** Rounds of A and B run first and dropped. */
+  warmup: number;
+  /** Rounds kept; each yields one sample of A and one of B. */
+  rounds: number;
+}
+
+export interface Interleaved {
+  a: number[];
+  b: number[];
+  /** Rounds run and dropped before the kept ones. */
+  warmupRounds: number;
+}
+
+/**
+ * Each side is a function that runs once and returns its sample (a duration, a
+ * count); the round number is passed so a side can name what it creates.
+ */
+export async function interleave(
+  a: (round: number) => Promise<number>,
+  b: (round: number) => Promise<number>,
+  options: InterleaveOptions,
+): Promise<Interleaved> {
+  const kept: Interleaved = { a: [], b: [], warmupRounds: options.warmup };
+  const total = options.warmup + options.rounds;
+
+  for (let round = 0; round < total; round++) {
+    const sampleA = await a(round);
+    const sampleB = await b(round);
+    if (round < options.warmup) continue;
+
+    kept.a.push(sampleA);
+    kept.b.push(sampleB);
+  }
+  return kept;
+}
+
+/** Milliseconds elapsed while fn runs, from the monotonic clock. */
+export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
