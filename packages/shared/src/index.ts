@@ -35,3 +35,4 @@ export * from './preflight/read-plan.ts';
 export * from './abort.ts';
 export * from './orphan-sweep.ts';
 export * from './migration-submission.ts';
+export * from './policies/index.ts';

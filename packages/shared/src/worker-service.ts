@@ -9,6 +9,7 @@ import { STAGES } from './migration.ts';
 import { MigrationStore, migrationStoreOptions } from './migration-store.ts';
 import { startOrphanSweep } from './orphan-sweep.ts';
 import { startOpsServer } from './ops-server.ts';
+import type { PolicyEvaluatorParts, RunningPolicyEvaluator } from './policies/policy-service.ts';
 import { closeRedis, createRedis } from './redis.ts';
 import { checkEvictionPolicy, requireNoEviction } from './redis-policy.ts';
 import { StageQueues } from './stage-queues.ts';
@@ -47,7 +48,11 @@ export interface WorkerServiceOptions {
   kube: KubeClients;
   logger: Logger;
   handler: StageHandler;
+  /** Work besides the stage, started once its worker runs: the metrics worker's policy evaluator. */
+  companion?: Companion | undefined;
 }
+
+export type Companion = (parts: PolicyEvaluatorParts) => Promise<RunningPolicyEvaluator>;
 
 export interface RunningWorker {
   metricsUrl: string;
@@ -106,11 +111,20 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     options.handler.stage === STAGES[0]
       ? startOrphanSweep({ store, queues, logger, intervalMs: 30_000, minAgeMs: 60_000 })
       : () => Promise.resolve();
+  const companion = await options.companion?.({
+    config,
+    kube: options.kube,
+    logger,
+    registry,
+    store,
+    queues,
+  });
   logger.info({ queue: worker.name, metrics: ops.url }, 'worker started');
 
   return {
     metricsUrl: ops.url,
     async close() {
+      await companion?.close();
       if (!(await settlesWithin(worker.close(), config.SHUTDOWN_TIMEOUT_MS))) {
         // Past the bound we stop waiting: the jobs' locks lapse once this process has
         // gone, and another worker resumes them where the record says they stopped.
@@ -132,8 +146,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
 export function runWorkerMain(
   service: string,
   makeHandler: (kube: KubeClients, env: NodeJS.ProcessEnv) => StageHandler,
+  prepareCompanion?: (env: NodeJS.ProcessEnv) => Promise<Companion>,
 ): Promise<void> {
-  return startOrExit(service, () => startWorkerMain(service, makeHandler));
+  return startOrExit(service, () => startWorkerMain(service, makeHandler, prepareCompanion));
 }
 
 /**
@@ -152,10 +167,13 @@ export async function startOrExit(service: string, start: () => Promise<void>): 
 async function startWorkerMain(
   service: string,
   makeHandler: (kube: KubeClients, env: NodeJS.ProcessEnv) => StageHandler,
+  prepareCompanion?: (env: NodeJS.ProcessEnv) => Promise<Companion>,
 ): Promise<void> {
   const config = loadConfig(workerConfigSchema);
   const logger = createLogger(service, config.LOG_LEVEL);
   const kube = createKubeClients(loadKubeConfig(config.ASO_KUBECONFIG));
+  // Its settings and files are checked before any connection opens.
+  const companion = await prepareCompanion?.(process.env);
 
   const running = await startWorkerService({
     service,
@@ -163,6 +181,7 @@ async function startWorkerMain(
     kube,
     logger,
     handler: makeHandler(kube, process.env),
+    companion,
   });
   stopOnSignals(logger, () => running.close(), config.SHUTDOWN_TIMEOUT_MS + CLOSE_SLACK_MS);
 }

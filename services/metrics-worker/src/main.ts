@@ -1,5 +1,6 @@
-import { runWorkerMain } from '@aso/shared';
+import { preparePolicyEvaluator, runWorkerMain } from '@aso/shared';
 
 import { createMetricsStage } from './metrics-stage.ts';
 
-await runWorkerMain('metrics-worker', (kube) => createMetricsStage(kube));
+// The metrics workers also evaluate the load policies: they already read metrics.k8s.io.
+await runWorkerMain('metrics-worker', (kube) => createMetricsStage(kube), preparePolicyEvaluator);

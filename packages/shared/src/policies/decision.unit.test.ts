@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+
+import { gateHeldPod, heldState } from './decision.ts';
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const policy = {
+  for_seconds: 30,
+  target_nodes: ['worker-2'],
+  cooldown_seconds: 60,
+  max_in_flight: 1,
+};
+
+describe('the hold above the threshold', () => {
+  it('starts when usage first goes above the threshold', () => {
+    expect(heldState(policy, 900, 800, null, at(0))).toEqual({
+      above: true,
+      aboveSince: at(0),
+      held: false,
+    });
+  });
+
+  it('counts only once usage has stayed above for for_seconds', () => {
+    expect(heldState(policy, 900, 800, at(0), at(29)).held).toBe(false);
+    expect(heldState(policy, 900, 800, at(0), at(30))).toEqual({
+      above: true,
+      aboveSince: at(0),
+      held: true,
+    });
+  });
+
+  it('ends when usage falls to the threshold or below, so a later rise starts over', () => {
+    expect(heldState(policy, 800, 800, at(0), at(40))).toEqual({
+      above: false,
+      aboveSince: null,
+      held: false,
+    });
+    expect(heldState(policy, 900, 800, null, at(41))).toMatchObject({ aboveSince: at(41) });
+  });
+
+  it('holds at once with for_seconds 0', () => {
+    expect(heldState({ for_seconds: 0 }, 1, 0.5, null, at(0)).held).toBe(true);
+  });
+});
+
+describe('the checks of a held pod', () => {
+  const free = { podNode: 'worker-1', activeMigrationId: null, lastStartedAt: null, inFlight: 0 };
+
+  it('lets a pod through when nothing stands in the way', () => {
+    expect(gateHeldPod(policy, { ...free, now: at(0) })).toEqual({ decision: 'eligible' });
+  });
+
+  it('never starts a second migration of a pod already migrating', () => {
+    const gate = gateHeldPod(policy, { ...free, activeMigrationId: 'm-1', now: at(0) });
+    expect(gate).toEqual({
+      decision: 'pod-already-migrating',
+      reason: 'migration m-1 of this pod is unfinished',
+    });
+  });
+
+  it('leaves a pod on one of the target nodes where it is', () => {
+    expect(gateHeldPod(policy, { ...free, podNode: 'worker-2', now: at(0) }).decision).toBe(
+      'already-on-target',
+    );
+  });
+
+  it('waits out the cooldown after the policy started a migration', () => {
+    const started = { ...free, lastStartedAt: at(0) };
+    expect(gateHeldPod(policy, { ...started, now: at(59) }).decision).toBe('in-cooldown');
+    expect(gateHeldPod(policy, { ...started, now: at(60) }).decision).toBe('eligible');
+  });
+
+  it('starts no more than max_in_flight unfinished migrations', () => {
+    expect(gateHeldPod(policy, { ...free, inFlight: 1, now: at(0) }).decision).toBe(
+      'max-in-flight',
+    );
+    expect(
+      gateHeldPod({ ...policy, max_in_flight: 2 }, { ...free, inFlight: 1, now: at(0) }).decision,
+    ).toBe('eligible');
+  });
+});

@@ -1,0 +1,320 @@
+import type { V1Pod } from '@kubernetes/client-node';
+
+import { MigrationInProgressError, OrchestratorError } from '../errors.ts';
+import { kubernetesError, type KubeClients } from '../kube.ts';
+import type { Logger } from '../logger.ts';
+import { isFinished } from '../migration.ts';
+import { DEFAULT_TIMEOUT_SECONDS } from '../migration-request.ts';
+import type { MigrationStore } from '../migration-store.ts';
+import { submitMigration, type SubmissionDeps } from '../migration-submission.ts';
+import { readPodUsage } from '../pod-metrics.ts';
+import { formatBytes, formatMillicores } from '../quantity.ts';
+import {
+  gateHeldPod,
+  heldState,
+  type PodEvaluation,
+  type PolicyDecision,
+  type PolicyRun,
+} from './decision.ts';
+import { labelSelectorOf, thresholdValue, type StoredPolicy } from './policy.ts';
+import type { PolicyMetrics } from './policy-metrics.ts';
+import type { PolicyStore } from './policy-store.ts';
+import { choosePolicyTarget, type TargetRefusal } from './policy-target.ts';
+
+export interface PolicyEvaluatorDeps {
+  kube: KubeClients;
+  policies: PolicyStore;
+  /** Starting a migration: the same pre-flight, store and queue as the gateway's. */
+  submission: SubmissionDeps & { store: MigrationStore };
+  metrics: PolicyMetrics;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** What one policy knows while it goes through its pods in one evaluation. */
+interface PolicyPass {
+  policy: StoredPolicy;
+  threshold: number;
+  now: Date;
+  previousAbove: Map<string, Date>;
+  nextAbove: Map<string, Date>;
+  lastStartedAt: Date | null;
+  inFlight: number;
+}
+
+/** Evaluates every stored policy once; one policy's failure does not stop the others. */
+export async function evaluatePolicies(deps: PolicyEvaluatorDeps): Promise<PolicyRun[]> {
+  const runs: PolicyRun[] = [];
+  for (const policy of await deps.policies.list()) {
+    runs.push(await evaluatePolicy(deps, policy));
+  }
+  return runs;
+}
+
+export async function evaluatePolicy(
+  deps: PolicyEvaluatorDeps,
+  policy: StoredPolicy,
+): Promise<PolicyRun> {
+  const now = deps.now();
+  const run: PolicyRun = { evaluated_at: now.toISOString(), dry_run: policy.dry_run, pods: [] };
+
+  let pods: V1Pod[];
+  try {
+    pods = await listMatchingPods(deps.kube, policy);
+  } catch (error) {
+    run.error = error instanceof Error ? error.message : String(error);
+    deps.logger.warn({ err: error, policy: policy.name }, 'policy pods could not be listed');
+    await deps.policies.recordRun(policy.name, run);
+    return run;
+  }
+
+  const pass = await startPass(deps, policy, now);
+  for (const pod of pods) {
+    const evaluation = await evaluatePod(deps, pass, pod);
+    deps.metrics.countDecision(evaluation.decision);
+    run.pods.push(evaluation);
+  }
+
+  await deps.policies.setAboveSince(policy.name, pass.nextAbove);
+  await deps.policies.recordRun(policy.name, run);
+  return run;
+}
+
+async function startPass(
+  deps: PolicyEvaluatorDeps,
+  policy: StoredPolicy,
+  now: Date,
+): Promise<PolicyPass> {
+  const starts = await deps.policies.starts(policy.name);
+  const records = await Promise.all(
+    starts.map((start) => deps.submission.store.get(start.migration_id)),
+  );
+  // An expired record ended long ago: only records still unfinished hold a place.
+  const inFlight = records.filter((record) => record !== null && !isFinished(record)).length;
+
+  return {
+    policy,
+    threshold: thresholdValue(policy),
+    now,
+    previousAbove: await deps.policies.aboveSince(policy.name),
+    nextAbove: new Map(),
+    lastStartedAt: starts[0] ? new Date(starts[0].started_at) : null,
+    inFlight,
+  };
+}
+
+async function listMatchingPods(kube: KubeClients, policy: StoredPolicy): Promise<V1Pod[]> {
+  try {
+    const list = await kube.core.listNamespacedPod({
+      namespace: policy.namespace,
+      labelSelector: labelSelectorOf(policy),
+    });
+    return list.items.sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+  } catch (error) {
+    throw kubernetesError(error, `listing the pods of policy ${policy.name}`);
+  }
+}
+
+async function evaluatePod(
+  deps: PolicyEvaluatorDeps,
+  pass: PolicyPass,
+  pod: V1Pod,
+): Promise<PodEvaluation> {
+  const name = nameOf(pod);
+  const node = pod.spec?.nodeName ?? null;
+  const base = { pod: name, node, usage: null, above_since: null };
+
+  if (node === null || pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp) {
+    return { ...base, decision: 'not-running', reason: notRunningReason(pod) };
+  }
+
+  let measured: Awaited<ReturnType<typeof readPodUsage>>;
+  try {
+    measured = await readPodUsage(deps.kube.customObjects, pass.policy.namespace, name);
+  } catch (error) {
+    // A failed read says nothing about the pod: its hold, if any, carries on.
+    const since = pass.previousAbove.get(name);
+    if (since) pass.nextAbove.set(name, since);
+    return failed(base, since ?? null, error);
+  }
+  if (measured.status === 'unmeasured') {
+    return { ...base, decision: 'unmeasured', reason: measured.reason };
+  }
+
+  const cpu = pass.policy.metric === 'cpu';
+  const value = cpu ? measured.cpu_millicores : measured.memory_bytes;
+  const usage = cpu ? formatMillicores(value) : formatBytes(value);
+  const state = heldState(
+    pass.policy,
+    value,
+    pass.threshold,
+    pass.previousAbove.get(name) ?? null,
+    pass.now,
+  );
+  if (state.aboveSince) pass.nextAbove.set(name, state.aboveSince);
+  const seen = { ...base, usage, above_since: state.aboveSince?.toISOString() ?? null };
+
+  if (!state.above) {
+    return {
+      ...seen,
+      decision: 'below-threshold',
+      reason: `${pass.policy.metric} usage ${usage} is not above the threshold ${pass.policy.threshold}`,
+    };
+  }
+  if (!state.held) {
+    return {
+      ...seen,
+      decision: 'not-held-long-enough',
+      reason:
+        `${pass.policy.metric} usage ${usage} is above ${pass.policy.threshold}, ` +
+        `but not yet for ${pass.policy.for_seconds} s`,
+    };
+  }
+  return actOnHeldPod(deps, pass, seen, pod, node);
+}
+
+type Seen = Omit<PodEvaluation, 'decision' | 'reason'>;
+
+async function actOnHeldPod(
+  deps: PolicyEvaluatorDeps,
+  pass: PolicyPass,
+  seen: Seen,
+  pod: V1Pod,
+  node: string,
+): Promise<PodEvaluation> {
+  const { policy } = pass;
+  const active = await deps.submission.store.activeMigration(policy.namespace, seen.pod);
+  const gate = gateHeldPod(policy, {
+    podNode: node,
+    activeMigrationId: active?.migration_id ?? null,
+    lastStartedAt: pass.lastStartedAt,
+    inFlight: pass.inFlight,
+    now: pass.now,
+  });
+  if (gate.decision !== 'eligible') {
+    const migration = active ? { migration_id: active.migration_id } : {};
+    return { ...seen, ...migration, decision: gate.decision, reason: gate.reason };
+  }
+
+  try {
+    const choice = await choosePolicyTarget(deps.kube, pod, policy.target_nodes);
+    if (!choice.fits) return refusedEverywhere(seen, choice.refusals);
+    if (policy.dry_run) {
+      // The same pre-flight a real start would meet; a refusal throws.
+      await deps.submission.planner(requestFor(policy, seen.pod, node, choice.node));
+      return {
+        ...seen,
+        decision: 'would-migrate',
+        target_node: choice.node,
+        reason: `dry run: would migrate the pod from ${node} to ${choice.node}`,
+      };
+    }
+    return await start(deps, pass, seen, node, choice.node);
+  } catch (error) {
+    return answerToFailure(seen, error);
+  }
+}
+
+async function start(
+  deps: PolicyEvaluatorDeps,
+  pass: PolicyPass,
+  seen: Seen,
+  source: string,
+  target: string,
+): Promise<PodEvaluation> {
+  const { policy } = pass;
+  const created = await submitMigration(
+    deps.submission,
+    requestFor(policy, seen.pod, source, target),
+  );
+  const migrationId = created.record.migration_id;
+
+  // The cooldown and the count in flight apply to the rest of this pass too.
+  await deps.policies.recordStart(policy.name, {
+    migration_id: migrationId,
+    pod: seen.pod,
+    started_at: pass.now.toISOString(),
+  });
+  pass.lastStartedAt = pass.now;
+  pass.inFlight += 1;
+  deps.logger.info(
+    { policy: policy.name, pod: seen.pod, migrationId, source, target },
+    'policy started a migration',
+  );
+
+  return {
+    ...seen,
+    decision: 'migration-started',
+    migration_id: migrationId,
+    target_node: target,
+    reason: `usage held above ${policy.threshold} for ${policy.for_seconds} s: migrating from ${source} to ${target}`,
+  };
+}
+
+function requestFor(policy: StoredPolicy, pod: string, source: string, target: string) {
+  return {
+    pod_name: pod,
+    pod_namespace: policy.namespace,
+    source_node: source,
+    target_node: target,
+    preserve_pv: policy.preserve_pv,
+    dry_run: false,
+    force: false,
+    timeout: DEFAULT_TIMEOUT_SECONDS,
+  };
+}
+
+function refusedEverywhere(seen: Seen, refusals: TargetRefusal[]): PodEvaluation {
+  const first = refusals[0];
+  const problem = first
+    ? { code: first.code, detail: first.detail }
+    : { code: 'no-target-node', detail: 'every target node is the node the pod runs on' };
+  const nodes = refusals.map((r) => `${r.node}: ${r.code}`).join('; ');
+  return {
+    ...seen,
+    decision: 'refused-by-preflight',
+    problem,
+    reason: nodes === '' ? problem.detail : `no target node accepts the pod (${nodes})`,
+  };
+}
+
+/** A 409 of the store's pod lock or a pre-flight refusal is a decision, not a failure. */
+function answerToFailure(seen: Seen, error: unknown): PodEvaluation {
+  if (error instanceof MigrationInProgressError) {
+    return {
+      ...seen,
+      decision: 'pod-already-migrating',
+      migration_id: error.migrationId,
+      reason: error.message,
+    };
+  }
+  if (error instanceof OrchestratorError && error.permanent) {
+    return {
+      ...seen,
+      decision: 'refused-by-preflight',
+      problem: { code: error.code, detail: error.message },
+      reason: `the pre-flight refused the migration: ${error.code}`,
+    };
+  }
+  return failed(seen, seen.above_since === null ? null : new Date(seen.above_since), error);
+}
+
+function failed(seen: Seen, since: Date | null, error: unknown): PodEvaluation {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    ...seen,
+    above_since: since?.toISOString() ?? null,
+    decision: 'evaluation-failed' satisfies PolicyDecision,
+    reason: `could not be evaluated this time: ${message}`,
+  };
+}
+
+function notRunningReason(pod: V1Pod): string {
+  if (pod.metadata?.deletionTimestamp) return 'the pod is being deleted';
+  if (!pod.spec?.nodeName) return 'the pod is not scheduled on a node yet';
+  return `the pod is ${pod.status?.phase ?? 'in an unknown phase'}, not Running`;
+}
+
+function nameOf(pod: V1Pod): string {
+  return pod.metadata?.name ?? '';
+}

@@ -1,0 +1,72 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+
+import { isNotFound, kubernetesError, type KubeClients } from '../kube.ts';
+import { chooseTargetNode } from '../preflight/target-choice.ts';
+
+export interface TargetRefusal {
+  node: string;
+  code: string;
+  detail: string;
+}
+
+export type PolicyTarget =
+  { fits: true; node: string } | { fits: false; refusals: TargetRefusal[] };
+
+/**
+ * The first of the policy's target nodes that fits the pod, in the policy's order:
+ * each is put alone to the shared chooser (Ready, schedulable, tolerated, selectors,
+ * free allocatable). The pod's own node is skipped. The pre-flight that follows
+ * still has its say (volumes, controllers).
+ */
+export async function choosePolicyTarget(
+  kube: KubeClients,
+  pod: V1Pod,
+  targets: readonly string[],
+): Promise<PolicyTarget> {
+  const refusals: TargetRefusal[] = [];
+
+  for (const name of targets) {
+    if (name === pod.spec?.nodeName) continue;
+    const node = await readNodeOrNull(kube, name);
+    if (node === null) {
+      refusals.push({
+        node: name,
+        code: 'target-node-not-found',
+        detail: `target node ${name} does not exist in the cluster`,
+      });
+      continue;
+    }
+
+    const podsOnNode = await listPodsOn(kube, name);
+    const choice = chooseTargetNode({
+      pod,
+      nodes: [node],
+      podsByNode: new Map([[name, podsOnNode]]),
+    });
+    if (choice.node !== null) return { fits: true, node: choice.node };
+    refusals.push(
+      ...choice.rejected.map((r) => ({ node: r.node, code: r.code, detail: r.reason })),
+    );
+  }
+  return { fits: false, refusals };
+}
+
+async function readNodeOrNull(kube: KubeClients, name: string): Promise<V1Node | null> {
+  try {
+    return await kube.core.readNode({ name });
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw kubernetesError(error, `reading node ${name}`);
+  }
+}
+
+async function listPodsOn(kube: KubeClients, node: string): Promise<V1Pod[]> {
+  try {
+    const list = await kube.core.listPodForAllNamespaces({
+      fieldSelector: `spec.nodeName=${node}`,
+    });
+    return list.items;
+  } catch (error) {
+    throw kubernetesError(error, `listing the pods on node ${node}`);
+  }
+}

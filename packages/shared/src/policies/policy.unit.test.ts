@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+
+import { ConfigError } from '../errors.ts';
+import { labelSelectorOf, policySchema, thresholdValue } from './policy.ts';
+import { parsePolicyFile } from './policy-file.ts';
+
+const valid = {
+  name: 'hot-trainers',
+  namespace: 'ml',
+  selector: { match_labels: { app: 'trainer', 'aso.dev/tier': 'gpu' } },
+  metric: 'cpu',
+  threshold: '800m',
+  target_nodes: ['worker-2', 'worker-3'],
+};
+
+function problems(input: unknown): string[] {
+  const parsed = policySchema.safeParse(input);
+  if (parsed.success) return [];
+  return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).sort();
+}
+
+describe('a policy', () => {
+  it('takes defaults for what it leaves out', () => {
+    expect(policySchema.parse(valid)).toEqual({
+      ...valid,
+      for_seconds: 60,
+      dry_run: false,
+      cooldown_seconds: 300,
+      max_in_flight: 1,
+      preserve_pv: false,
+    });
+  });
+
+  it('reads the threshold in the unit of its metric', () => {
+    expect(thresholdValue({ metric: 'cpu', threshold: '800m' })).toBe(800);
+    expect(thresholdValue({ metric: 'cpu', threshold: '2' })).toBe(2000);
+    expect(thresholdValue({ metric: 'memory', threshold: '1Gi' })).toBe(2 ** 30);
+  });
+
+  it('turns its selector into a label selector', () => {
+    expect(labelSelectorOf(policySchema.parse(valid))).toBe('app=trainer,aso.dev/tier=gpu');
+  });
+
+  it('names each invalid field', () => {
+    expect(
+      problems({
+        ...valid,
+        name: 'Hot_Trainers',
+        metric: 'gpu',
+        threshold: 'lots',
+        for_seconds: -1,
+        target_nodes: [],
+        extra: true,
+      }),
+    ).toEqual([
+      ': unknown field(s): extra',
+      'for_seconds: for_seconds must not be negative',
+      'metric: metric must be "cpu" or "memory"',
+      expect.stringMatching(/^name: name must be a DNS label/),
+      'target_nodes: target_nodes must name at least one node',
+    ]);
+    expect(problems({ ...valid, threshold: 'lots' })).toEqual([
+      'threshold: threshold "lots" is not a Kubernetes quantity (e.g. "800m" or "2")',
+    ]);
+    expect(problems({ ...valid, threshold: '0' })).toEqual([
+      'threshold: threshold must be greater than zero',
+    ]);
+  });
+
+  it('refuses an empty or malformed selector and repeated targets', () => {
+    expect(problems({ ...valid, selector: { match_labels: {} } })).toEqual([
+      'selector.match_labels: match_labels must name at least one label',
+    ]);
+    expect(
+      problems({ ...valid, selector: { match_labels: { 'bad key!': 'x', ok: '-no' } } }),
+    ).toEqual([
+      expect.stringMatching(/^selector\.match_labels\.bad key!: label key "bad key!" is invalid/),
+      expect.stringMatching(/^selector\.match_labels\.ok: label value "-no" of "ok" is invalid/),
+    ]);
+    expect(problems({ ...valid, selector: { app: 'x' } })).toEqual([
+      'selector.match_labels: match_labels must be an object of label keys and values',
+      'selector: unknown field(s): app',
+    ]);
+    expect(problems({ ...valid, target_nodes: ['worker-2', 'worker-2'] })).toEqual([
+      'target_nodes: target_nodes must not repeat a node',
+    ]);
+  });
+});
+
+describe('the policy file', () => {
+  it('reads YAML and JSON alike', () => {
+    const yaml = [
+      'policies:',
+      '  - name: hot-trainers',
+      '    namespace: ml',
+      '    selector: { match_labels: { app: trainer } }',
+      '    metric: memory',
+      '    threshold: 1Gi',
+      '    for_seconds: 120',
+      '    target_nodes: [worker-2]',
+      '    dry_run: true',
+    ].join('\n');
+    const json = JSON.stringify({ policies: [{ ...valid, name: 'json-policy' }] });
+
+    expect(parsePolicyFile(yaml, 'policies.yaml')).toMatchObject([
+      { name: 'hot-trainers', metric: 'memory', for_seconds: 120, dry_run: true },
+    ]);
+    expect(parsePolicyFile(json, 'policies.json')).toMatchObject([{ name: 'json-policy' }]);
+  });
+
+  it('names the file and every invalid field, list position included', () => {
+    const text = JSON.stringify({
+      policies: [valid, { ...valid, threshold: 'lots' }, { ...valid, namespace: undefined }],
+    });
+
+    expect(() => parsePolicyFile(text, 'p.json')).toThrow(ConfigError);
+    expect(() => parsePolicyFile(text, 'p.json')).toThrow(
+      'ASO_POLICIES_FILE p.json is invalid: ' +
+        'policies[1].threshold: threshold "lots" is not a Kubernetes quantity (e.g. "800m" or "2"); ' +
+        'policies[2].namespace: namespace must be a string',
+    );
+    const twice = JSON.stringify({ policies: [valid, { ...valid, threshold: '1' }] });
+    expect(() => parsePolicyFile(twice, 'p.json')).toThrow(
+      'ASO_POLICIES_FILE p.json is invalid: policies[1].name: the name hot-trainers is used twice',
+    );
+  });
+
+  it('refuses a file that is not a policies document', () => {
+    expect(() => parsePolicyFile('[1, 2', 'p.yaml')).toThrow(/p\.yaml is neither JSON nor YAML/);
+    expect(() => parsePolicyFile('- a\n- b', 'p.yaml')).toThrow(
+      'ASO_POLICIES_FILE p.yaml is invalid: (file): the file must hold an object with a "policies" list',
+    );
+  });
+});
