@@ -9,6 +9,7 @@ import {
   WorkerLostError,
 } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { eventError } from './migration-events-log.ts';
 import type { StageMetrics, StageOutcome } from './metrics.ts';
 import {
   cancelRequested,
@@ -164,6 +165,7 @@ async function failOutsideProcessor(
       markFailed(r, options.handler.stage, lost, rolledBack, context.now());
     });
     options.metrics.countFinished(ended);
+    await emitEnd(options, context, ended);
   } catch (error) {
     options.logger.error({ err: error, jobId: job.id }, 'could not record a failed stage job');
   }
@@ -231,6 +233,17 @@ async function attemptStage(
   );
 
   try {
+    const attempt = record.stages[handler.stage].attempts;
+    await store.events.emit(
+      record,
+      {
+        type: 'stage-started',
+        message: `${handler.stage} stage started (attempt ${attempt})`,
+        attempt,
+      },
+      context.log,
+      context.now(),
+    );
     checkCancel(context);
     checkDeadline(handler, context);
     context.log.info('stage started');
@@ -265,9 +278,42 @@ async function finishStage(
       r.message = `handed to the ${next.stage} stage`;
     }
   });
+  // Told before the next stage is queued, so that its start never comes first.
+  await store.events.emit(
+    after,
+    {
+      type: 'stage-finished',
+      stage: handler.stage,
+      message: `${handler.stage} stage finished`,
+      next_stage: next?.stage ?? null,
+    },
+    context.log,
+    context.now(),
+  );
   if (next) await queues.enqueue(next.stage, id, next.delayMs);
   context.log.info({ next: next?.stage ?? null }, 'stage finished');
-  if (after.status === 'completed') options.metrics.countFinished(after);
+  if (after.status === 'completed') {
+    options.metrics.countFinished(after);
+    await emitEnd(options, context, after);
+  }
+}
+
+/** The terminal event of a migration that has just ended. */
+async function emitEnd(
+  options: StageWorkerOptions,
+  context: StageContext,
+  ended: MigrationRecord,
+): Promise<void> {
+  const type = ended.status;
+  if (type !== 'completed' && type !== 'failed' && type !== 'cancelled') return;
+
+  const error = eventError(ended);
+  await options.store.events.emit(
+    ended,
+    { type, stage: options.handler.stage, message: ended.message, ...(error && { error }) },
+    context.log,
+    context.now(),
+  );
 }
 
 /** Whether the handler carried the migration forward after a final failure. */
@@ -310,11 +356,20 @@ async function admitted(
 
   const message = `waiting for a place in flight: ${verdict.reason}`;
   if (record.status !== 'waiting' || record.message !== message) {
-    await options.store.update(record.migration_id, (r) => {
+    const held = await options.store.update(record.migration_id, (r) => {
       if (isFinished(r) || r.status === 'running') return;
       r.status = 'waiting';
       r.message = message;
     });
+    if (held.status === 'waiting') {
+      const log = options.logger.child({ migrationId: record.migration_id });
+      await options.store.events.emit(
+        held,
+        { type: 'waiting', message, reason: verdict.reason },
+        log,
+        now(),
+      );
+    }
   }
   await job.moveToDelayed(Date.now() + admission.retryDelayMs, token);
   return false;
@@ -435,9 +490,21 @@ async function handleFailure(
 
   if (!final) {
     context.log.warn({ err: error }, 'stage attempt failed, will retry');
-    await store.update(context.record.migration_id, (r) => {
+    const current = await store.update(context.record.migration_id, (r) => {
       r.stages[handler.stage].last_error = message;
     });
+    const code = error instanceof OrchestratorError ? error.code : 'internal-error';
+    await store.events.emit(
+      current,
+      {
+        type: 'stage-retrying',
+        message: `${handler.stage} stage attempt ${context.attempt} failed; it will be retried`,
+        attempt: context.attempt,
+        error: { code, message, rolled_back: false },
+      },
+      context.log,
+      context.now(),
+    );
     throw error;
   }
 
@@ -455,6 +522,7 @@ async function handleFailure(
     markFailed(r, handler.stage, error, rolledBack, context.now());
   });
   metrics.countFinished(ended);
+  await emitEnd(options, context, ended);
   return 'failed';
 }
 
@@ -469,6 +537,7 @@ async function finishCancelled(
     finishAsCancelled(r, options.handler.stage, rolledBack, context.now());
   });
   options.metrics.countFinished(ended);
+  await emitEnd(options, context, ended);
   return 'cancelled';
 }
 
@@ -478,6 +547,22 @@ async function rollback(handler: StageHandler, context: StageContext): Promise<b
   try {
     const undone = await handler.rollback(context);
     context.log.info({ undone }, 'rollback finished');
+    // The event is a view only: a failed read must not turn a rollback into a failure.
+    const record = await context.store.get(context.record.migration_id).catch(() => null);
+    await context.store.events.emit(
+      record ?? context.record,
+      {
+        type: 'rolled-back',
+        stage: handler.stage,
+        message:
+          undone.length === 0
+            ? 'rolled back: nothing to undo; the original keeps running'
+            : `rolled back: ${undone.join('; ')}`,
+        undone,
+      },
+      context.log,
+      context.now(),
+    );
     return true;
   } catch (err) {
     context.log.error({ err }, 'rollback failed');
