@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 
-import { recordPodEvent, type EventType } from '@aso/shared';
+import { recordPodEvent, type EventDraft, type EventType } from '@aso/shared';
 
 import type { SwitchContext } from './switch-context.ts';
 
@@ -18,6 +18,16 @@ export type MigrationEventReason =
   | 'ReplicaSetRemovedOther'
   | 'MigrationRolledBack'
   | 'OriginalRecreated';
+
+/**
+ * Tells the migration's event log (what GET /api/v1/migrations/:id/events streams)
+ * about a step of the switch, once per step: the Kubernetes Events of recordStep
+ * go to each pod involved. Never throws.
+ */
+export async function announceStep(context: SwitchContext, draft: EventDraft): Promise<void> {
+  const { store, record, log } = context.stage;
+  await store.events.emit(record, { stage: 'pod', ...draft }, log, context.stage.now());
+}
 
 /**
  * Records the same step on each of the pods involved, so that the original and the

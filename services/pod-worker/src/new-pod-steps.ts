@@ -15,7 +15,7 @@ import {
 
 import { ensureCheckpointClaim } from './checkpoint-claim.ts';
 import { HOSTNAME_LABEL } from './labels.ts';
-import { recordStep } from './migration-events.ts';
+import { announceStep, recordStep } from './migration-events.ts';
 import { createOrAdoptPod, readPod } from './new-pod.ts';
 import { buildNewPod } from './pod-builder.ts';
 import { newPodName } from './pod-names.ts';
@@ -116,6 +116,11 @@ async function announceNewPod(
     `created for ${target} to replace ${podName} from ${source}`,
   );
   await recordStep(context, [original], 'NewPodCreated', `created ${name} for ${target}`);
+  await announceStep(context, {
+    type: 'new-pod-created',
+    message: `new pod ${name} created for ${target}`,
+    pod: { name, node: target },
+  });
 }
 
 /** Value of the node's kubernetes.io/hostname label, its name when it has none. */
@@ -195,6 +200,12 @@ export async function recordReady(
   if (!seen.first) return;
 
   const node = ready.spec?.nodeName ?? '';
+  const name = ready.metadata?.name ?? '';
+  await announceStep(context, {
+    type: 'pod-ready',
+    message: `new pod ${name} is Ready on ${node}`,
+    pod: { name, node },
+  });
   await recordStep(context, [ready], 'NewPodReady', `Ready on ${node}`);
   await recordStep(
     context,

@@ -7,7 +7,7 @@ import {
   type RemovalMethod,
 } from '@aso/shared';
 
-import { recordStep } from './migration-events.ts';
+import { announceStep, recordStep } from './migration-events.ts';
 import { readPod } from './new-pod.ts';
 import { removeOriginalPod } from './original-removal.ts';
 import { watchPodUntil } from './pod-watch.ts';
@@ -104,6 +104,12 @@ async function reportBlocked(
   refusals: number,
 ): Promise<void> {
   if (refusals > 1) return;
+  await announceStep(context, {
+    type: 'eviction-blocked',
+    message:
+      'a PodDisruptionBudget refuses the eviction of the original; retrying until the deadline',
+    reason,
+  });
   await recordStep(
     context,
     [original],
@@ -149,6 +155,12 @@ export async function markOriginalGone(
 
   if (seen.first) {
     const { pod_name: name, source_node: source } = record.request;
+    await announceStep(context, {
+      type: 'original-removed',
+      status: record.status,
+      message: `original ${name} has left ${source}`,
+      pod: { name, node: source },
+    });
     await recordStep(context, pods, 'OriginalRemoved', `original ${name} has left ${source}`);
   }
   return record;

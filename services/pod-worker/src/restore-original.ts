@@ -3,7 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { isConflict, kubernetesError, type MigrationRecord } from '@aso/shared';
 
 import { ANNOTATION_RECREATED_BY_MIGRATION } from './labels.ts';
-import { recordStep } from './migration-events.ts';
+import { announceStep, recordStep } from './migration-events.ts';
 import { readPod } from './new-pod.ts';
 import { nodeHostname } from './new-pod-steps.ts';
 import { asOriginal, switchBegun, waitUntilGone } from './original-steps.ts';
@@ -120,6 +120,12 @@ async function recordRecreated(context: SwitchContext, ready: V1Pod): Promise<vo
   if (!seen.first) return;
 
   const { source_node: source, target_node: target } = record.request;
+  const name = ready.metadata?.name ?? record.request.pod_name;
+  await announceStep(context, {
+    type: 'original-restored',
+    message: `original ${name} re-created on ${source} and Ready after the switch to ${target} failed`,
+    pod: { name, node: source },
+  });
   await recordStep(
     context,
     [ready],
