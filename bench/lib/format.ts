@@ -3,7 +3,7 @@ export function formatNumber(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
 
   const size = Math.abs(value);
-  if (size >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (Number.isInteger(value) || size >= 1000) return Math.round(value).toLocaleString('en-US');
   if (size >= 100) return value.toFixed(0);
   if (size >= 10) return value.toFixed(1);
   if (size >= 0.01 || size === 0) return value.toFixed(2).replace(/\.?0+$/, '') || '0';
