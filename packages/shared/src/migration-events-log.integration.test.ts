@@ -14,6 +14,9 @@ import {
   type MigrationEvent,
 } from './migration-events-log.ts';
 import { MigrationStore } from './migration-store.ts';
+import { enqueueMigration } from './migration-submission.ts';
+import { createRedis } from './redis.ts';
+import { StageQueues } from './stage-queues.ts';
 
 const RETENTION_SECONDS = 600;
 const silent = createLogger('events-test', 'silent');
@@ -157,9 +160,9 @@ describe('migration event log', () => {
     const log = new MigrationEventLog(broken, redis.prefix, RETENTION_SECONDS);
     const warnings: unknown[] = [];
     const logger = createLogger('events-test', 'silent');
-    logger.warn = ((fields: unknown) => {
+    logger.warn = (fields: unknown) => {
       warnings.push(fields);
-    });
+    };
 
     await expect(
       log.emit(record, { type: 'accepted', message: 'accepted' }, logger),
@@ -179,6 +182,56 @@ describe('migration event log', () => {
       status: 'pending',
       message: 'migration accepted',
     });
+  });
+
+  it('tells an accepted migration before its first job can start', async () => {
+    const queues = new StageQueues(createRedis(redis.url, 'producer', 'test:queues'), redis.prefix);
+    const record = newMigrationRecord(randomUUID(), SAMPLE_REQUEST, new Date());
+    const again = newMigrationRecord(
+      randomUUID(),
+      { ...SAMPLE_REQUEST, pod_name: 'p2' },
+      new Date(),
+    );
+    try {
+      await enqueueMigration({ store, queues }, record);
+      const replay = { key: 'k', fingerprint: 'f' };
+      await enqueueMigration({ store, queues }, again, replay);
+      await enqueueMigration({ store, queues }, again, replay);
+    } finally {
+      await queues.close();
+    }
+
+    const [accepted] = await store.events.read(record.migration_id, null);
+    expect(accepted?.event).toMatchObject({ type: 'accepted', status: 'pending', stage: null });
+    // A replayed Idempotency-Key is the same migration: told once.
+    const told = await store.events.read(again.migration_id, null);
+    expect(told.map((logged) => logged.event.type)).toEqual(['accepted']);
+  });
+
+  it('tells a cancel, and the end of a migration that no stage had begun', async () => {
+    const pending = await stored();
+    await store.requestCancel(pending.migration_id);
+
+    const log = (await store.events.read(pending.migration_id, null)).map((l) => l.event);
+    expect(log.map((e) => e.type)).toEqual(['cancel-requested', 'cancelled']);
+    expect(log[1]).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'migration-cancelled', rolled_back: true },
+    });
+  });
+
+  it('tells the cancel of a running migration once, however often it is asked', async () => {
+    const running = await stored();
+    await store.update(running.migration_id, (r) => {
+      r.status = 'running';
+      r.stage = 'pod';
+    });
+    await store.requestCancel(running.migration_id);
+    await store.requestCancel(running.migration_id);
+
+    const log = (await store.events.read(running.migration_id, null)).map((l) => l.event);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ type: 'cancel-requested', status: 'running', stage: 'pod' });
   });
 
   it('derives a terminal event from an ended record only', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import type { Logger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { STAGES, type MigrationRecord, type MigrationStatus } from './migration.ts';
 import type { RedisClient } from './redis.ts';
 
@@ -139,18 +139,24 @@ export class MigrationEventLog {
   private readonly prefix: string;
   private readonly retentionMs: number;
   private readonly maxLength: number;
+  private readonly logger: Logger;
 
-  /** `retentionSeconds`: how long a finished record stays, as the store keeps it. */
+  /**
+   * `retentionSeconds`: how long a finished record stays, as the store keeps it.
+   * `logger` reports the events that could not be written when the caller has no
+   * logger of its own at hand.
+   */
   constructor(
     redis: RedisClient,
     prefix: string,
     retentionSeconds: number,
-    maxLength = DEFAULT_EVENT_LOG_LENGTH,
+    options: { maxLength?: number; logger?: Logger } = {},
   ) {
     this.redis = redis;
     this.prefix = prefix;
     this.retentionMs = retentionSeconds * 1000;
-    this.maxLength = maxLength;
+    this.maxLength = options.maxLength ?? DEFAULT_EVENT_LOG_LENGTH;
+    this.logger = options.logger ?? createLogger('migration-events', 'warn');
   }
 
   /**
@@ -179,7 +185,7 @@ export class MigrationEventLog {
   async emit(
     record: MigrationRecord,
     draft: EventDraft,
-    log: Logger,
+    log: Logger = this.logger,
     now = new Date(),
   ): Promise<void> {
     const event: MigrationEvent = {

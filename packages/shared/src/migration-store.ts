@@ -15,7 +15,7 @@ import {
   type FinishedStatus,
   type MigrationRecord,
 } from './migration.ts';
-import { MigrationEventLog } from './migration-events-log.ts';
+import { eventError, MigrationEventLog, migrationEventsKey } from './migration-events-log.ts';
 import type { RedisClient } from './redis.ts';
 
 /** How many finished durations the KPI percentiles rest on. */
@@ -215,6 +215,7 @@ export class MigrationStore {
         .multi()
         .del(this.podLockKey(record))
         .del(this.recordKey(migrationId))
+        .del(migrationEventsKey(this.prefix, migrationId))
         .zrem(this.indexKey(), migrationId)
         .hincrby(this.statsKey(), 'total', -1);
       if (idempotency) transaction.del(this.idempotencyKey(idempotency.key));
@@ -230,13 +231,15 @@ export class MigrationStore {
    * cancelled; while a stage works it is flagged, and that stage rolls back and
    * ends it. Refused once the migration ended or its switch to the new pod began.
    */
-  requestCancel(migrationId: string, now = new Date()): Promise<MigrationRecord> {
-    return this.update(
+  async requestCancel(migrationId: string, now = new Date()): Promise<MigrationRecord> {
+    const asked = { first: false };
+    const record = await this.update(
       migrationId,
       (record) => {
         if (isFinished(record)) throw new MigrationFinishedError(migrationId, record.status);
         if (switchStarted(record)) throw new MigrationSwitchStartedError(migrationId);
 
+        asked.first = (record.cancel_requested_at ?? null) === null;
         record.cancel_requested_at ??= now.toISOString();
         if (record.status === 'running') {
           record.message = 'cancel requested; the running stage rolls back';
@@ -244,6 +247,31 @@ export class MigrationStore {
         }
         finishAsCancelled(record, null, true, now);
       },
+      now,
+    );
+    if (asked.first) await this.tellCancel(record, now);
+    return record;
+  }
+
+  /** The cancel in the migration's event log, and its end when it ended at once. */
+  private async tellCancel(record: MigrationRecord, now: Date): Promise<void> {
+    const ended = record.status === 'cancelled';
+    await this.events.emit(
+      record,
+      {
+        type: 'cancel-requested',
+        message: ended ? 'cancel requested before any stage began' : record.message,
+      },
+      undefined,
+      now,
+    );
+    if (!ended) return;
+
+    const error = eventError(record);
+    await this.events.emit(
+      record,
+      { type: 'cancelled', message: record.message, ...(error && { error }) },
+      undefined,
       now,
     );
   }

@@ -52,6 +52,9 @@ export async function enqueueMigration(
   const created = await fromStore(() => deps.store.create(record, idempotency));
   if (created.replayed) return created;
 
+  // Before the job is queued, so that the first stage's events always come after it.
+  await deps.store.events.emit(record, { type: 'accepted', message: 'migration accepted' });
+
   try {
     await deps.queues.enqueue('capture', record.migration_id);
   } catch (error) {
