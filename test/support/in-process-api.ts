@@ -8,6 +8,7 @@ import {
   createRedis,
   MigrationStore,
   PodNotFoundError,
+  PolicyStore,
   StageQueues,
   type Logger,
   type MigrationRequestInput,
@@ -45,6 +46,7 @@ export interface InProcessApi {
   redis: TestRedis;
   store: MigrationStore;
   queues: StageQueues;
+  policies: PolicyStore;
   /** Migration records plus capture jobs: what a refused request must leave unchanged. */
   footprint(): Promise<{ records: number; jobs: number }>;
   close(): Promise<void>;
@@ -60,6 +62,8 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
   const limiterRedis = createRedis(options.rateLimitRedisUrl ?? redis.url, 'producer', 'test:rl');
   const queues = new StageQueues(createRedis(redis.url, 'producer', 'test:queues'), redis.prefix);
   const store = new MigrationStore(storeRedis, redis.prefix);
+  const policyRedis = createRedis(redis.url, 'producer', 'test:policies');
+  const policies = new PolicyStore(policyRedis, redis.prefix);
   const logger = options.logger ?? createLogger('api-test', 'silent');
 
   // Every answer of a described route is checked against the OpenAPI description.
@@ -68,6 +72,7 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
       store,
       queues,
       planner: options.planner ?? plannerOverFixtures,
+      policies,
       logger,
       registry: createMetricsRegistry('api-test'),
       checks: {},
@@ -90,6 +95,7 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
     redis,
     store,
     queues,
+    policies,
     async footprint() {
       const counts = await queues.queue('capture').getJobCounts();
       const jobs = Object.values(counts).reduce((sum, count) => sum + count, 0);
@@ -99,6 +105,7 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
       await queues.close();
       storeRedis.disconnect();
       limiterRedis.disconnect();
+      policyRedis.disconnect();
       if (!options.replicaOf) await redis.cleanup();
     },
   };

@@ -10,6 +10,7 @@ import { buildProblem, problemFor, problemResponse } from './problem.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { migrationRoutes } from './routes/migrations.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { rateLimit } from './rate-limit.ts';
 
 /** The HTTP gateway: validates requests, hands migrations to the queues, reports on them. */
@@ -36,6 +37,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1', migrationRoutes(deps));
+  if (deps.policies) app.route('/api/v1', policyRoutes(deps, deps.policies));
   app.route('/', docsRoutes());
   app.route('/', adminRoutes(deps.queues, deps.now ?? (() => new Date())));
 

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 
-import type { Logger, MigrationStore, Planner, StageQueues } from '@aso/shared';
+import type { Logger, MigrationStore, Planner, PolicyStore, StageQueues } from '@aso/shared';
 
 import type { ApiToken, ApiTokens } from './api-tokens.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -20,6 +20,8 @@ export interface ApiDeps {
   tokens: ApiTokens;
   /** Counts requests per token; without it nothing is limited. */
   rateLimiter?: RateLimiter | undefined;
+  /** The load policies; without it the /api/v1/policies routes are absent. */
+  policies?: PolicyStore | undefined;
   /** Namespaces migrations may be requested in; without it, every namespace. */
   allowedNamespaces?: ReadonlySet<string> | undefined;
   now?: () => Date;

@@ -14,6 +14,7 @@ import {
   MigrationStore,
   migrationStoreOptions,
   planMigration,
+  PolicyStore,
   portSchema,
   registerQueueDepth,
   checkEvictionPolicy,
@@ -91,6 +92,8 @@ export async function startApi(
   });
   const storeRedis = createRedis(config, 'producer', 'api:store', logger);
   const queueRedis = createRedis(config, 'producer', 'api:queues', logger);
+  // The policies' commands need no WATCH: they may share the queues' connection.
+  const policies = new PolicyStore(queueRedis, config.ASO_KEY_PREFIX);
   const queues = new StageQueues(queueRedis, config.ASO_KEY_PREFIX, logger);
   const version = kube.kubeConfig.makeApiClient(VersionApi);
   // The gateway reports every stage queue's depth: it runs whichever worker is down.
@@ -102,6 +105,7 @@ export async function startApi(
     store: new MigrationStore(storeRedis, config.ASO_KEY_PREFIX, migrationStoreOptions(config)),
     queues,
     planner: (request) => planMigration(kube, request),
+    policies,
     logger,
     registry,
     tokens,

@@ -2,6 +2,7 @@ import { MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from '@aso/shared';
 
 import { ADMIN_SESSION_COOKIE } from '../admin/session-cookie.ts';
 import { MAX_REQUEST_BYTES } from '../routes/migrations.ts';
+import { policyPaths } from './policy-paths.ts';
 import { componentRef, componentSchemas, parameterSchemas, type ComponentName } from './schemas.ts';
 import type { OpenApiDocument, Operation, Parameter, ResponseObject } from './types.ts';
 
@@ -59,12 +60,25 @@ export function openApiDocument(version: string): OpenApiDocument {
     servers: [{ url: '/' }],
     tags: [
       { name: 'migrations', description: 'Start, read, list and cancel migrations' },
+      { name: 'policies', description: 'Migrations triggered by measured load' },
       { name: 'operations', description: 'Probes, KPIs and Prometheus metrics' },
       { name: 'admin', description: 'Operator UIs: Bull Board and this reference' },
     ],
     paths: {
       '/api/v1/migrations': { post: submitMigration(), get: listMigrations() },
       '/api/v1/migrations/{id}': { get: getMigration(), delete: cancelMigration() },
+      ...policyPaths({
+        json,
+        problems,
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: componentRef('PolicyRequest') } },
+        },
+        nameParameter: parameterSchemas.policyName(),
+        readProblems: READ_PROBLEMS,
+        writeProblems: WRITE_PROBLEMS,
+        security: BEARER,
+      }),
       '/api/v1/metrics': { get: kpis() },
       '/health': { get: health() },
       '/ready': { get: ready() },

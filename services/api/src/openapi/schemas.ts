@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { migrationRequestSchema } from '@aso/shared';
+import { migrationRequestSchema, policySchema } from '@aso/shared';
 
 import { idempotencyKeySchema, idSchema, listQuerySchema } from '../request-schemas.ts';
 import {
@@ -15,12 +15,13 @@ import {
   problemSchema,
   readinessSchema,
 } from './record-schemas.ts';
+import { policyDetailsSchema, policyListSchema, storedPolicySchema } from './policy-schemas.ts';
 import type { JsonSchema } from './types.ts';
 
 const COMPONENT_PREFIX = '#/components/schemas/';
 
 /** Response shapes by component name; the output side of each zod schema. */
-const RESPONSE_SCHEMAS: Record<Exclude<ComponentName, 'MigrationRequest'>, z.ZodType> = {
+const RESPONSE_SCHEMAS: Record<Exclude<ComponentName, RequestComponent>, z.ZodType> = {
   MigrationRecord: migrationRecordSchema,
   AcceptedMigration: acceptedMigrationSchema,
   MigrationList: migrationListSchema,
@@ -31,7 +32,13 @@ const RESPONSE_SCHEMAS: Record<Exclude<ComponentName, 'MigrationRequest'>, z.Zod
   Readiness: readinessSchema,
   Problem: problemSchema,
   AdminSession: adminSessionSchema,
+  Policy: storedPolicySchema,
+  PolicyDetails: policyDetailsSchema,
+  PolicyList: policyListSchema,
 };
+
+/** Request bodies: described as a client may send them. */
+type RequestComponent = 'MigrationRequest' | 'PolicyRequest';
 
 export type ComponentName =
   | 'MigrationRecord'
@@ -44,7 +51,10 @@ export type ComponentName =
   | 'Readiness'
   | 'Problem'
   | 'AdminSession'
-  | 'MigrationRequest';
+  | 'Policy'
+  | 'PolicyDetails'
+  | 'PolicyList'
+  | RequestComponent;
 
 export function componentRef(name: ComponentName): JsonSchema {
   return { $ref: `${COMPONENT_PREFIX}${name}` };
@@ -67,6 +77,7 @@ export function componentSchemas(): Record<string, JsonSchema> {
   const schemas: Record<string, JsonSchema> = {};
   for (const [id, schema] of Object.entries(generated)) schemas[id] = bare(schema);
   schemas['MigrationRequest'] = inputSchema(migrationRequestSchema);
+  schemas['PolicyRequest'] = inputSchema(policySchema);
   return schemas;
 }
 
@@ -79,6 +90,7 @@ export const parameterSchemas = {
   migrationId: () => inputSchema(idSchema),
   limit: () => inputSchema(listQuerySchema.shape.limit),
   idempotencyKey: () => inputSchema(idempotencyKeySchema),
+  policyName: () => inputSchema(policySchema.shape.name),
 };
 
 /** An embedded schema carries neither its own dialect nor an id: the document sets both. */
