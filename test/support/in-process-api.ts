@@ -17,9 +17,11 @@ import {
 import { createApp, type ApiDeps } from '@aso/api';
 
 import { loadApiTokens } from '../../services/api/src/api-tokens.ts';
+import { BatchStore } from '../../services/api/src/batches/batch-store.ts';
 import { RateLimiter } from '../../services/api/src/rate-limit.ts';
 import { node, pod } from '../../packages/shared/src/preflight/test-fixtures.ts';
 import { checkingAnswers } from './api-contract.ts';
+import { fixtureCluster, type FixtureCluster } from './fixture-cluster.ts';
 import { testRedis, type TestRedis } from './redis.ts';
 
 /** A fresh token of the kind `npm start` generates. */
@@ -39,6 +41,8 @@ export interface InProcessApiOptions {
   rateLimitRedisUrl?: string;
   /** Another instance's Redis prefix, to act as a second replica of it. */
   replicaOf?: InProcessApi;
+  /** The cluster batches and drains see; three empty nodes when unset. */
+  cluster?: FixtureCluster;
 }
 
 export interface InProcessApi {
@@ -47,6 +51,7 @@ export interface InProcessApi {
   store: MigrationStore;
   queues: StageQueues;
   policies: PolicyStore;
+  cluster: FixtureCluster;
   /** Migration records plus capture jobs: what a refused request must leave unchanged. */
   footprint(): Promise<{ records: number; jobs: number }>;
   close(): Promise<void>;
@@ -65,6 +70,7 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
   const policyRedis = createRedis(redis.url, 'producer', 'test:policies');
   const policies = new PolicyStore(policyRedis, redis.prefix);
   const logger = options.logger ?? createLogger('api-test', 'silent');
+  const cluster = options.cluster ?? fixtureCluster();
 
   // Every answer of a described route is checked against the OpenAPI description.
   const app = checkingAnswers(
@@ -72,6 +78,8 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
       store,
       queues,
       planner: options.planner ?? plannerOverFixtures,
+      cluster,
+      batches: new BatchStore(limiterRedis, redis.prefix, { retentionSeconds: 3600 }),
       policies,
       logger,
       registry: createMetricsRegistry('api-test'),
@@ -96,6 +104,7 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
     store,
     queues,
     policies,
+    cluster,
     async footprint() {
       const counts = await queues.queue('capture').getJobCounts();
       const jobs = Object.values(counts).reduce((sum, count) => sum + count, 0);

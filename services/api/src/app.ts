@@ -5,6 +5,7 @@ import { adminRoutes } from './admin/admin-routes.ts';
 import { isQueueBoardPath } from './admin/board-session.ts';
 import { bearerAuth } from './auth.ts';
 import type { ApiDeps, ApiEnv } from './deps.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { errorHeaders } from './error-headers.ts';
 import { buildProblem, problemFor, problemResponse } from './problem.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -37,6 +38,9 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1', migrationRoutes(deps));
+  if (deps.cluster && deps.batches) {
+    app.route('/api/v1', batchRoutes(deps, deps.cluster, deps.batches));
+  }
   if (deps.policies) app.route('/api/v1', policyRoutes(deps, deps.policies));
   app.route('/', docsRoutes());
   app.route('/', adminRoutes(deps.queues, deps.now ?? (() => new Date())));

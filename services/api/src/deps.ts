@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import type { Logger, MigrationStore, Planner, PolicyStore, StageQueues } from '@aso/shared';
 
 import type { ApiToken, ApiTokens } from './api-tokens.ts';
+import type { BatchStore } from './batches/batch-store.ts';
+import type { ClusterView } from './batches/cluster-view.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 export type { Planner } from '@aso/shared';
@@ -22,6 +24,10 @@ export interface ApiDeps {
   rateLimiter?: RateLimiter | undefined;
   /** The load policies; without it the /api/v1/policies routes are absent. */
   policies?: PolicyStore | undefined;
+  /** The cluster as batches and drains see it; without it (or `batches`) their routes are absent. */
+  cluster?: ClusterView | undefined;
+  /** Batch and drain records. */
+  batches?: BatchStore | undefined;
   /** Namespaces migrations may be requested in; without it, every namespace. */
   allowedNamespaces?: ReadonlySet<string> | undefined;
   now?: () => Date;

@@ -27,6 +27,8 @@ import {
 
 import { loadApiTokens, type ApiTokens } from './api-tokens.ts';
 import { createApp } from './app.ts';
+import { BatchStore } from './batches/batch-store.ts';
+import { kubeClusterView } from './batches/cluster-view.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 /** A DNS-1123 label, the form of a namespace name. */
@@ -105,6 +107,11 @@ export async function startApi(
     store: new MigrationStore(storeRedis, config.ASO_KEY_PREFIX, migrationStoreOptions(config)),
     queues,
     planner: (request) => planMigration(kube, request),
+    cluster: kubeClusterView(kube),
+    // Batch writes need no WATCH: they may share the queues' connection.
+    batches: new BatchStore(queueRedis, config.ASO_KEY_PREFIX, {
+      retentionSeconds: config.ASO_RECORD_RETENTION_SECONDS,
+    }),
     policies,
     logger,
     registry,

@@ -2,6 +2,7 @@ import { MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from '@aso/shared';
 
 import { ADMIN_SESSION_COOKIE } from '../admin/session-cookie.ts';
 import { MAX_REQUEST_BYTES } from '../routes/migrations.ts';
+import { batchPaths } from './batch-paths.ts';
 import { policyPaths } from './policy-paths.ts';
 import { componentRef, componentSchemas, parameterSchemas, type ComponentName } from './schemas.ts';
 import type { OpenApiDocument, Operation, Parameter, ResponseObject } from './types.ts';
@@ -61,6 +62,7 @@ export function openApiDocument(version: string): OpenApiDocument {
     tags: [
       { name: 'migrations', description: 'Start, read, list and cancel migrations' },
       { name: 'policies', description: 'Migrations triggered by measured load' },
+      { name: 'batches', description: 'Batches of migrations and node drains' },
       { name: 'operations', description: 'Probes, KPIs and Prometheus metrics' },
       { name: 'admin', description: 'Operator UIs: Bull Board and this reference' },
     ],
@@ -75,6 +77,12 @@ export function openApiDocument(version: string): OpenApiDocument {
           content: { 'application/json': { schema: componentRef('PolicyRequest') } },
         },
         nameParameter: parameterSchemas.policyName(),
+        readProblems: READ_PROBLEMS,
+        writeProblems: WRITE_PROBLEMS,
+        security: BEARER,
+      }),
+      ...batchPaths({
+        problems,
         readProblems: READ_PROBLEMS,
         writeProblems: WRITE_PROBLEMS,
         security: BEARER,

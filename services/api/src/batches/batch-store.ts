@@ -1,0 +1,159 @@
+import { MAX_TIMEOUT_SECONDS, type RedisClient } from '@aso/shared';
+
+/** A pod by namespace and name. */
+export interface PodName {
+  namespace: string;
+  name: string;
+}
+
+/** Why a pod was not migrated: a pre-flight code, or the batch's own reason. */
+export interface Refusal {
+  code: string;
+  detail: string;
+}
+
+export interface BatchMember {
+  pod: PodName;
+  /** The node the pod ran on when the batch started; null when it had none. */
+  source_node: string | null;
+  /** The node chosen or named for it; null when none was. */
+  target_node: string | null;
+  /** Its migration; null when it was refused. */
+  migration_id: string | null;
+  refused: Refusal | null;
+}
+
+/** A pod a drain left on its node, and why. */
+export interface LeftPod {
+  pod: PodName;
+  code: string;
+  reason: string;
+}
+
+export interface DrainDetails {
+  node: string;
+  /** Whether the node was cordoned before the drain began; the drain then never uncordons it. */
+  was_cordoned: boolean;
+  cordoned_at: string | null;
+  /** When a cancel uncordoned the node this drain cordoned. */
+  uncordoned_at: string | null;
+  left: LeftPod[];
+}
+
+export interface BatchRecord {
+  batch_id: string;
+  kind: 'batch' | 'drain';
+  created_at: string;
+  updated_at: string;
+  cancel_requested_at: string | null;
+  max_in_flight: number;
+  /** A node name, or "any". */
+  target_node: string;
+  /** How the members were named: a list of pods, or a selector in one namespace. */
+  selection: { namespace: string; selector: string } | { pods: PodName[] } | { node: string };
+  options: { preserve_pv: boolean; force: boolean; timeout: number };
+  members: BatchMember[];
+  drain: DrainDetails | null;
+}
+
+export interface BatchStoreOptions {
+  /** How long a finished migration stays readable, in seconds: a batch outlives its members by as long. */
+  retentionSeconds: number;
+}
+
+/** Slack past the members' own deadline: the metrics stage runs after a stabilisation delay. */
+const SLACK_SECONDS = 3600;
+
+/**
+ * Batch and drain records in Redis under the store prefix: one JSON document per
+ * batch and an index by creation time. A batch expires the members' retention time
+ * after its members could last have finished (their deadline plus slack); every
+ * read of a batch whose members still run pushes that back, so nothing vanishes
+ * while members run. A drain also holds its node's lock, naming the drain.
+ *
+ * Writes are whole-document SETs without WATCH: a batch is written by its POST,
+ * and later only by a cancel, which sets the same fields to the same values.
+ */
+export class BatchStore {
+  private readonly redis: RedisClient;
+  private readonly prefix: string;
+  private readonly retentionSeconds: number;
+
+  constructor(redis: RedisClient, prefix: string, options: BatchStoreOptions) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.retentionSeconds = options.retentionSeconds;
+  }
+
+  async save(batch: BatchRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.key(batch.batch_id), JSON.stringify(batch), 'EX', this.lifetime(batch))
+      .zadd(this.indexKey(), Date.parse(batch.created_at), batch.batch_id)
+      .exec();
+  }
+
+  async get(batchId: string): Promise<BatchRecord | null> {
+    const raw = await this.redis.get(this.key(batchId));
+    return raw === null ? null : (JSON.parse(raw) as BatchRecord);
+  }
+
+  /** Pushes the expiry back while members may still run. */
+  async keepAlive(batch: BatchRecord): Promise<void> {
+    await this.redis.expire(this.key(batch.batch_id), this.lifetime(batch));
+  }
+
+  /** Newest first; ids of expired batches are dropped from the index. */
+  async list(limit: number): Promise<BatchRecord[]> {
+    const ids = await this.redis.zrevrange(this.indexKey(), 0, limit - 1);
+    if (ids.length === 0) return [];
+
+    const raws = await this.redis.mget(ids.map((id) => this.key(id)));
+    const expired = ids.filter((_, index) => raws[index] === null);
+    if (expired.length > 0) await this.redis.zrem(this.indexKey(), ...expired);
+    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as BatchRecord]));
+  }
+
+  /**
+   * Takes a node's drain lock for `drainId` unless another drain holds it. Returns
+   * the holder's id when one does; the caller decides whether that drain has ended.
+   */
+  async lockNode(node: string, drainId: string): Promise<string | null> {
+    const key = this.nodeLockKey(node);
+    const taken = await this.redis.set(key, drainId, 'EX', this.maxLifetime(), 'NX');
+    return taken === 'OK' ? null : await this.redis.get(key);
+  }
+
+  /** Hands a node's lock from an ended drain to a new one, unless a third took it meanwhile. */
+  async takeOverNode(node: string, from: string, to: string): Promise<boolean> {
+    const key = this.nodeLockKey(node);
+    if ((await this.redis.get(key)) !== from) return false;
+    await this.redis.set(key, to, 'EX', this.maxLifetime());
+    return true;
+  }
+
+  async unlockNode(node: string, drainId: string): Promise<void> {
+    const key = this.nodeLockKey(node);
+    if ((await this.redis.get(key)) === drainId) await this.redis.del(key);
+  }
+
+  private lifetime(batch: BatchRecord): number {
+    return batch.options.timeout + SLACK_SECONDS + this.retentionSeconds;
+  }
+
+  private maxLifetime(): number {
+    return MAX_TIMEOUT_SECONDS + SLACK_SECONDS + this.retentionSeconds;
+  }
+
+  private key(batchId: string): string {
+    return `${this.prefix}:batch:${batchId}`;
+  }
+
+  private indexKey(): string {
+    return `${this.prefix}:batches`;
+  }
+
+  private nodeLockKey(node: string): string {
+    return `${this.prefix}:drain-lock:${node}`;
+  }
+}
