@@ -10,6 +10,7 @@ import { errorHeaders } from './error-headers.ts';
 import { buildProblem, problemFor, problemResponse } from './problem.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
+import { migrationEventRoutes } from './routes/migration-events.ts';
 import { migrationRoutes } from './routes/migrations.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { rateLimit } from './rate-limit.ts';
@@ -38,6 +39,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route('/', healthRoutes(deps));
   app.route('/api/v1', migrationRoutes(deps));
+  app.route('/api/v1', migrationEventRoutes(deps));
   if (deps.cluster && deps.batches) {
     app.route('/api/v1', batchRoutes(deps, deps.cluster, deps.batches));
   }

@@ -6,6 +6,7 @@ import type { ApiToken, ApiTokens } from './api-tokens.ts';
 import type { BatchStore } from './batches/batch-store.ts';
 import type { ClusterView } from './batches/cluster-view.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { EventStreamSettings } from './routes/migration-events.ts';
 
 export type { Planner } from '@aso/shared';
 
@@ -28,6 +29,8 @@ export interface ApiDeps {
   cluster?: ClusterView | undefined;
   /** Batch and drain records. */
   batches?: BatchStore | undefined;
+  /** How event streams poll and keep alive; the defaults of migration-events.ts otherwise. */
+  eventStream?: Partial<EventStreamSettings> | undefined;
   /** Namespaces migrations may be requested in; without it, every namespace. */
   allowedNamespaces?: ReadonlySet<string> | undefined;
   now?: () => Date;

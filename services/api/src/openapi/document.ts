@@ -2,6 +2,7 @@ import { MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from '@aso/shared';
 
 import { ADMIN_SESSION_COOKIE } from '../admin/session-cookie.ts';
 import { MAX_REQUEST_BYTES } from '../routes/migrations.ts';
+import { eventPaths } from './event-paths.ts';
 import { batchPaths } from './batch-paths.ts';
 import { policyPaths } from './policy-paths.ts';
 import { componentRef, componentSchemas, parameterSchemas, type ComponentName } from './schemas.ts';
@@ -69,6 +70,13 @@ export function openApiDocument(version: string): OpenApiDocument {
     paths: {
       '/api/v1/migrations': { post: submitMigration(), get: listMigrations() },
       '/api/v1/migrations/{id}': { get: getMigration(), delete: cancelMigration() },
+      ...eventPaths({
+        problems,
+        readProblems: READ_PROBLEMS,
+        security: BEARER,
+        migrationId: migrationIdParameter(),
+        eventSchema: componentRef('MigrationEvent'),
+      }),
       ...policyPaths({
         json,
         problems,

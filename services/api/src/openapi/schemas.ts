@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { migrationRequestSchema, policySchema } from '@aso/shared';
+import { migrationEventSchema, migrationRequestSchema, policySchema } from '@aso/shared';
 
 import { idempotencyKeySchema, idSchema, listQuerySchema } from '../request-schemas.ts';
 import {
@@ -26,6 +26,7 @@ const RESPONSE_SCHEMAS: Record<Exclude<ComponentName, RequestComponent>, z.ZodTy
   AcceptedMigration: acceptedMigrationSchema,
   MigrationList: migrationListSchema,
   MigrationPlan: migrationPlanSchema,
+  MigrationEvent: migrationEventSchema,
   DryRun: dryRunSchema,
   Kpis: kpisSchema,
   Health: healthSchema,
@@ -45,6 +46,7 @@ export type ComponentName =
   | 'AcceptedMigration'
   | 'MigrationList'
   | 'MigrationPlan'
+  | 'MigrationEvent'
   | 'DryRun'
   | 'Kpis'
   | 'Health'
