@@ -1,9 +1,9 @@
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1NodeSelector, V1Pod } from '@kubernetes/client-node';
 
 import { OrchestratorError } from '../errors.ts';
 import { capacityFigures, type CapacityFigures } from './capacity.ts';
-import { describeNodeSelector, matchesNodeSelector } from './node-selector.ts';
-import { checkTargetNode } from './target-node.ts';
+import { describeNodeSelector, matchesNodeSelectorTerm } from './node-selector.ts';
+import { checkTargetNode, HOSTNAME_LABEL } from './target-node.ts';
 
 /**
  * "Any node that fits": picks a target node for one pod the way an operator would
@@ -13,10 +13,14 @@ import { checkTargetNode } from './target-node.ts';
  * every NoSchedule/NoExecute taint tolerated (the pre-flight's checkTargetNode),
  * match the pod's spec.nodeSelector and required node affinity, and have room for
  * the pod's scheduling request in its free allocatable CPU, memory and pod slots
- * (capacityFigures). Among the candidates the one with the most free allocatable
- * left after the pod is placed wins: the mean of the free CPU and free memory
- * fractions, as the scheduler's LeastAllocated scoring ranks nodes; ties go to the
- * node name, so the choice is deterministic.
+ * (capacityFigures). What pins the pod to its current host (a kubernetes.io/hostname
+ * nodeSelector or affinity requirement, a metadata.name field) is ignored, since the
+ * new pod drops it for the target's hostname (pod-worker's placeOnHost).
+ *
+ * Among the candidates the one with the most free allocatable left after the pod is
+ * placed wins: the mean of the free CPU and free memory fractions, as the
+ * scheduler's LeastAllocated scoring ranks nodes; ties go to the node name, so the
+ * choice is deterministic.
  * See https://kubernetes.io/docs/concepts/scheduling-eviction/resource-bin-packing/
  *
  * The pod's full spec is counted, although a migration may drop completed
@@ -137,20 +141,35 @@ function placementRejection(pod: V1Pod, node: V1Node): Omit<NodeRejection, 'node
 
   const labels = node.metadata?.labels ?? {};
   const selector = pod.spec?.nodeSelector ?? {};
-  const missing = Object.entries(selector).filter(([key, value]) => labels[key] !== value);
+  const missing = Object.entries(selector).filter(
+    ([key, value]) => key !== HOSTNAME_LABEL && labels[key] !== value,
+  );
   if (missing.length > 0) {
     const wanted = missing.map(([key, value]) => `${key}=${value}`).join(', ');
     return { code: 'node-selector-mismatch', reason: `lacks the pod's nodeSelector ${wanted}` };
   }
 
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required && !matchesNodeSelector(required, node)) {
+  if (required && !matchesUnpinned(required, node)) {
     return {
       code: 'node-affinity-mismatch',
       reason: `does not match the pod's required node affinity (${describeNodeSelector(required)})`,
     };
   }
   return null;
+}
+
+/**
+ * The required terms without host pinning, as the new pod gets them: a term left
+ * with no requirement only asks for the target's hostname, so it admits any node.
+ */
+function matchesUnpinned(required: V1NodeSelector, node: V1Node): boolean {
+  return required.nodeSelectorTerms.some((term) => {
+    const expressions = (term.matchExpressions ?? []).filter((e) => e.key !== HOSTNAME_LABEL);
+    const fields = (term.matchFields ?? []).filter((f) => f.key !== 'metadata.name');
+    if (expressions.length === 0 && fields.length === 0) return true;
+    return matchesNodeSelectorTerm({ matchExpressions: expressions, matchFields: fields }, node);
+  });
 }
 
 /**

@@ -97,6 +97,22 @@ describe('chooseTargetNode', () => {
     ]);
   });
 
+  it('ignores what pins the pod to its current host, as the new pod drops it', () => {
+    const pinned = pod('pinned', {
+      nodeSelector: { 'kubernetes.io/hostname': 'worker-1' },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['worker-1'] }] },
+            ],
+          },
+        },
+      },
+    });
+    expect(chooseTargetNode({ pod: pinned, nodes, podsByNode: new Map() }).node).toBe('worker-2');
+  });
+
   it('tolerated taints and excluded nodes are honoured', () => {
     const tolerant = pod('tolerant', {
       tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }],
