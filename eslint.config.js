@@ -22,4 +22,14 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  // The CLI's launcher is plain JavaScript, outside the TypeScript project, so that
+  // an old Node can read it and say which Node to use.
+  {
+    files: ['packages/cli/bin/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly' },
+    },
+  },
 );

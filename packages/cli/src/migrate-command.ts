@@ -1,0 +1,125 @@
+import type { MigrationRecord } from '@aso/shared';
+
+import type { ApiClient } from './api-client.ts';
+import type { Invocation } from './args.ts';
+import { EXIT, type ExitCode } from './cli-error.ts';
+import { followMigration } from './follow.ts';
+import { outcomeLines, subjectOf } from './format-record.ts';
+import { LiveView } from './live-view.ts';
+import type { MigrationEvent } from './migration-event.ts';
+import type { Output } from './output.ts';
+import { applyEvent, eventLine, renderFrame, startProgress } from './progress.ts';
+
+type MigrateInvocation = Extract<Invocation, { command: 'migrate' }>;
+
+/** The request body of POST /api/v1/migrations; absent options take the API's defaults. */
+export function migrationBody(invocation: MigrateInvocation): Record<string, unknown> {
+  return {
+    pod_name: invocation.pod,
+    ...(invocation.namespace !== undefined && { pod_namespace: invocation.namespace }),
+    ...(invocation.from !== undefined && { source_node: invocation.from }),
+    target_node: invocation.to,
+    preserve_pv: invocation.preservePv,
+    force: invocation.force,
+    ...(invocation.timeoutSeconds !== undefined && { timeout: invocation.timeoutSeconds }),
+  };
+}
+
+export async function migrate(
+  client: ApiClient,
+  invocation: MigrateInvocation,
+  output: Output,
+  signal: AbortSignal,
+): Promise<ExitCode> {
+  const { body: accepted } = await client.request<MigrationRecord>(
+    'POST',
+    '/api/v1/migrations',
+    migrationBody(invocation),
+  );
+  const id = accepted.migration_id;
+
+  if (invocation.detach) {
+    if (output.format === 'json') output.json(accepted);
+    else
+      output.lines([
+        `migration ${id} accepted: ${subjectOf(accepted)}`,
+        `follow it with: aso get ${id}`,
+      ]);
+    return EXIT.ok;
+  }
+
+  await followWithProgress(client, accepted, output, signal);
+  const { body: record } = await client.get<MigrationRecord>(`/api/v1/migrations/${id}`);
+  if (output.format === 'json') output.json(record);
+  else output.lines(outcomeLines(record));
+  return record.status === 'completed' ? EXIT.ok : EXIT.migrationFailed;
+}
+
+/**
+ * Follows the migration's events to its end, showing them as the output allows:
+ * a frame redrawn in place on a terminal, a line per event otherwise, nothing for json.
+ */
+export async function followWithProgress(
+  client: ApiClient,
+  accepted: MigrationRecord,
+  output: Output,
+  signal: AbortSignal,
+): Promise<MigrationEvent> {
+  if (output.live) return followLive(client, accepted, output, signal);
+
+  const quiet = output.format === 'json';
+  if (!quiet) output.lines([`migration ${accepted.migration_id}  ${subjectOf(accepted)}`]);
+  return followMigration(
+    client,
+    accepted.migration_id,
+    (event) => {
+      if (!quiet) output.lines([eventLine(event)]);
+    },
+    {
+      signal,
+      onReconnect: (attempt, reason) => {
+        output.note(`event stream lost (${reason}); reconnecting, attempt ${attempt}`);
+      },
+    },
+  );
+}
+
+/** Redraws at every event and every second between, so that elapsed times tick. */
+async function followLive(
+  client: ApiClient,
+  accepted: MigrationRecord,
+  output: Output,
+  signal: AbortSignal,
+): Promise<MigrationEvent> {
+  const view = new LiveView(output.terminal.stdout);
+  let state = startProgress(accepted.migration_id, subjectOf(accepted));
+  let notice: string | undefined;
+  const redraw = () => {
+    const frame = renderFrame(state, { now: new Date(), width: output.width });
+    view.draw(notice === undefined ? frame : [...frame, `  ${notice}`]);
+  };
+
+  redraw();
+  const ticker = setInterval(redraw, 1_000);
+  try {
+    return await followMigration(
+      client,
+      accepted.migration_id,
+      (event) => {
+        state = applyEvent(state, event);
+        notice = undefined;
+        redraw();
+      },
+      {
+        signal,
+        onReconnect: (attempt, reason) => {
+          notice = `event stream lost (${reason}); reconnecting, attempt ${attempt}`;
+          redraw();
+        },
+      },
+    );
+  } finally {
+    clearInterval(ticker);
+    view.finish();
+  }
+}

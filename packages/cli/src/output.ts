@@ -1,0 +1,43 @@
+import type { Writable } from 'node:stream';
+
+import type { OutputFormat } from './args.ts';
+
+/** Where a command writes, and how: the process's streams, or a test's. */
+export interface Terminal {
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable;
+}
+
+export interface Output {
+  format: OutputFormat;
+  terminal: Terminal;
+  /** Lines for people (text output only). */
+  lines(lines: string[]): void;
+  /** The one JSON document of --output json. */
+  json(value: unknown): void;
+  /** A line on stderr: progress news that is not the command's result. */
+  note(line: string): void;
+  /** Whether live redrawing is possible: text output to a terminal. */
+  live: boolean;
+  width: number;
+}
+
+const DEFAULT_WIDTH = 100;
+
+export function createOutput(format: OutputFormat, terminal: Terminal): Output {
+  return {
+    format,
+    terminal,
+    lines(lines) {
+      if (lines.length > 0) terminal.stdout.write(`${lines.join('\n')}\n`);
+    },
+    json(value) {
+      terminal.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    note(line) {
+      terminal.stderr.write(`${line}\n`);
+    },
+    live: format === 'text' && terminal.stdout.isTTY === true,
+    width: terminal.stdout.columns ?? DEFAULT_WIDTH,
+  };
+}
