@@ -41,6 +41,27 @@ export async function interleave(
   return kept;
 }
 
+/**
+ * The same alternation for sides that yield many samples a round (every request's
+ * latency during a window of load): the kept rounds' samples are concatenated.
+ */
+export async function interleaveMany(
+  a: (round: number) => Promise<number[]>,
+  b: (round: number) => Promise<number[]>,
+  options: InterleaveOptions,
+): Promise<Interleaved> {
+  const kept: Interleaved = { a: [], b: [], warmupRounds: options.warmup };
+  for (let round = 0; round < options.warmup + options.rounds; round++) {
+    const samplesA = await a(round);
+    const samplesB = await b(round);
+    if (round < options.warmup) continue;
+
+    kept.a.push(...samplesA);
+    kept.b.push(...samplesB);
+  }
+  return kept;
+}
+
 /** Milliseconds elapsed while fn runs, from the monotonic clock. */
 export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();

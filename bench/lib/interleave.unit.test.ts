@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { interleave, timeMs } from './interleave.ts';
+import { interleave, interleaveMany, timeMs } from './interleave.ts';
 
 describe('interleave', () => {
   it('runs A and B alternately and drops the warm-up rounds', async () => {
@@ -39,6 +39,23 @@ describe('interleave', () => {
     );
     await expect(failing).rejects.toThrow('subject broke');
     expect(bCalls).toBe(0);
+  });
+});
+
+describe('interleaveMany', () => {
+  it('alternates the sides and concatenates the kept rounds of samples', async () => {
+    const calls: string[] = [];
+    const side = (name: string) => (round: number) => {
+      calls.push(`${name}${round}`);
+      return Promise.resolve([round, round + 0.5]);
+    };
+
+    const result = await interleaveMany(side('A'), side('B'), { warmup: 1, rounds: 2 });
+
+    expect(calls).toEqual(['A0', 'B0', 'A1', 'B1', 'A2', 'B2']);
+    expect(result.a).toEqual([1, 1.5, 2, 2.5]);
+    expect(result.b).toEqual([1, 1.5, 2, 2.5]);
+    expect(result.warmupRounds).toBe(1);
   });
 });
 

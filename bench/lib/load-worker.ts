@@ -1,0 +1,138 @@
+/**
+ * The HTTP load generator, run in a worker thread so that sending requests does not
+ * share the event loop of the API it measures. Closed loop: N clients each send the
+ * next request when the last one answers. Open loop: requests leave on a fixed
+ * schedule whatever the answers, and each latency counts from the request's scheduled
+ * time, so a stall of the server delays the samples after it too (no coordinated
+ * omission).
+ */
+import { Agent, request } from 'node:http';
+import { parentPort } from 'node:worker_threads';
+
+export type LoadCommand =
+  | { kind: 'closed'; target: TargetSpec; concurrency: number; durationMs: number }
+  | { kind: 'open'; target: TargetSpec; ratePerSecond: number; durationMs: number };
+
+/** A target as it crosses the thread boundary: the body is built from a template. */
+export interface TargetSpec {
+  url: string;
+  token: string;
+  /** JSON body with "{n}" where the request's index goes. */
+  bodyTemplate: string;
+}
+
+export interface LoadResult {
+  /** Latency of each answered request, ms. */
+  latenciesMs: number[];
+  completed: number;
+  errors: number;
+  /** The first error's status or message, for the report. */
+  firstError: string | undefined;
+  elapsedMs: number;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+let nextIndex = 0;
+
+function send(target: TargetSpec): Promise<number> {
+  const body = target.bodyTemplate.replaceAll('{n}', String(nextIndex++));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      target.url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${target.token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          resolve(res.statusCode ?? 0);
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function timed(target: TargetSpec, result: LoadResult, sentAt: number): Promise<void> {
+  try {
+    const status = await send(target);
+    if (status >= 200 && status < 300) {
+      result.latenciesMs.push(performance.now() - sentAt);
+      result.completed++;
+      return;
+    }
+    result.errors++;
+    result.firstError ??= `HTTP ${status}`;
+  } catch (error) {
+    result.errors++;
+    result.firstError ??= error instanceof Error ? error.message : String(error);
+  }
+}
+
+async function closedLoop(
+  target: TargetSpec,
+  concurrency: number,
+  durationMs: number,
+): Promise<LoadResult> {
+  const result: LoadResult = {
+    latenciesMs: [],
+    completed: 0,
+    errors: 0,
+    firstError: undefined,
+    elapsedMs: 0,
+  };
+  const start = performance.now();
+  const end = start + durationMs;
+  const client = async () => {
+    while (performance.now() < end) await timed(target, result, performance.now());
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  result.elapsedMs = performance.now() - start;
+  return result;
+}
+
+async function openLoop(
+  target: TargetSpec,
+  ratePerSecond: number,
+  durationMs: number,
+): Promise<LoadResult> {
+  const result: LoadResult = {
+    latenciesMs: [],
+    completed: 0,
+    errors: 0,
+    firstError: undefined,
+    elapsedMs: 0,
+  };
+  const intervalMs = 1000 / ratePerSecond;
+  const count = Math.floor(durationMs / intervalMs);
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+
+  for (let i = 0; i < count; i++) {
+    const scheduled = start + i * intervalMs;
+    // Never early; a late timer still counts the latency from `scheduled`.
+    while (performance.now() < scheduled) {
+      await new Promise((resolve) => setTimeout(resolve, scheduled - performance.now()));
+    }
+    pending.push(timed(target, result, scheduled));
+  }
+  await Promise.all(pending);
+  result.elapsedMs = performance.now() - start;
+  return result;
+}
+
+parentPort?.on('message', (command: LoadCommand) => {
+  const run =
+    command.kind === 'closed'
+      ? closedLoop(command.target, command.concurrency, command.durationMs)
+      : openLoop(command.target, command.ratePerSecond, command.durationMs);
+  void run.then((result) => parentPort?.postMessage(result));
+});

@@ -1,0 +1,250 @@
+/**
+ * Item 3: the cost of accepting a migration. POST /api/v1/migrations on the gateway
+ * built in-process (real store, queues and middleware on the shared Redis under a
+ * prefix of its own; the planner is the real plan builder over a fixture pod, no
+ * cluster reads) against a no-op route behind the same middleware; its saturation
+ * rate against a bare BullMQ queue.add loop on the same Redis. Requests come from a
+ * load generator in a worker thread, over loopback HTTP with keep-alive.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { Queue } from 'bullmq';
+
+import { closeRedis, createRedis } from '@aso/shared';
+
+import { NOOP_PATH, startBenchApi, type BenchApi } from '../lib/bench-api.ts';
+import { interleave, interleaveMany } from '../lib/interleave.ts';
+import {
+  startLoadGenerator,
+  type LoadGenerator,
+  type LoadResult,
+  type TargetSpec,
+} from '../lib/load.ts';
+import { benchPrefix, removePrefixes } from '../lib/redis-keys.ts';
+import { percentile } from '../lib/stats.ts';
+import type { BenchContext, Comparison, Section, Series } from '../lib/types.ts';
+
+const CONCURRENCY_STEPS = [1, 2, 4, 8, 16, 32, 64];
+/** Throughput must grow by this factor over the best so far to count as growing. */
+const GROWTH = 1.05;
+
+interface Settings {
+  stepMs: number;
+  rateRounds: number;
+  latencyRounds: number;
+}
+
+function settings(quick: boolean): Settings {
+  return quick
+    ? { stepMs: 1_000, rateRounds: 2, latencyRounds: 2 }
+    : { stepMs: 3_000, rateRounds: 5, latencyRounds: 6 };
+}
+
+function targets(api: BenchApi): { post: TargetSpec; noop: TargetSpec } {
+  const run = randomUUID().slice(0, 8);
+  // A distinct pod per request: one migration per pod may be in flight at a time.
+  const bodyTemplate = JSON.stringify({
+    pod_name: `bench-${run}-{n}`,
+    pod_namespace: 'default',
+    target_node: 'worker-2',
+  });
+  return {
+    post: { url: `${api.url}/api/v1/migrations`, token: api.token, bodyTemplate },
+    noop: { url: `${api.url}${NOOP_PATH}`, token: api.token, bodyTemplate },
+  };
+}
+
+function requireAnswers(result: LoadResult, what: string): LoadResult {
+  // A few refusals would make the side look faster than it is: none is allowed.
+  if (result.errors > 0) {
+    throw new Error(
+      `${what}: ${result.errors} requests failed (first: ${result.firstError ?? '?'})`,
+    );
+  }
+  return result;
+}
+
+interface Saturation {
+  rate: number;
+  concurrency: number;
+  series: Series;
+}
+
+/** Closed loop with more and more clients until the throughput stops growing. */
+async function findSaturation(
+  load: LoadGenerator,
+  post: TargetSpec,
+  stepMs: number,
+): Promise<Saturation> {
+  const rows: (string | number)[][] = [];
+  let best = { rate: 0, concurrency: 1 };
+  let flatSteps = 0;
+
+  for (const concurrency of CONCURRENCY_STEPS) {
+    const result = requireAnswers(
+      await load.run({ kind: 'closed', target: post, concurrency, durationMs: stepMs }),
+      `POST at concurrency ${concurrency}`,
+    );
+    const rate = (result.completed / result.elapsedMs) * 1000;
+    rows.push([
+      concurrency,
+      rate,
+      percentile(result.latenciesMs, 50),
+      percentile(result.latenciesMs, 99),
+    ]);
+
+    if (rate > best.rate * GROWTH) {
+      flatSteps = 0;
+    } else {
+      flatSteps++;
+    }
+    if (rate > best.rate) best = { rate, concurrency };
+    if (flatSteps >= 2) break;
+  }
+  return {
+    ...best,
+    series: {
+      id: 'enqueue.saturation',
+      title: 'POST /api/v1/migrations, closed loop: throughput by concurrency',
+      columns: ['clients', 'requests/s', 'p50 ms', 'p99 ms'],
+      rows,
+      notes: [
+        `Clients doubled until the throughput grew less than ${Math.round((GROWTH - 1) * 100)} % over the best ` +
+          `for two steps; saturation = the best rate seen. ${stepMs / 1000} s a step.`,
+      ],
+    },
+  };
+}
+
+/** A bare BullMQ queue.add loop with `concurrency` callers, for `durationMs`: adds per second. */
+async function bareAddRate(queue: Queue, concurrency: number, durationMs: number): Promise<number> {
+  let added = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  const caller = async () => {
+    while (performance.now() < end) {
+      await queue.add('job', { migrationId: randomUUID() });
+      added++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, caller));
+  return (added / (performance.now() - start)) * 1000;
+}
+
+export default async function enqueue(context: BenchContext): Promise<Section> {
+  const { stepMs, rateRounds, latencyRounds } = settings(context.quick);
+  const apiPrefix = benchPrefix('enqueue');
+  const barePrefix = benchPrefix('enqueue-bare');
+  const api = await startBenchApi(context.redisUrl, apiPrefix);
+  const load = startLoadGenerator();
+  const bareRedis = createRedis(context.redisUrl, 'producer', 'bench:bare-add');
+  const bareQueue = new Queue('bare-add', { connection: bareRedis, prefix: barePrefix });
+  const { post, noop } = targets(api);
+
+  try {
+    context.log('enqueue: looking for the saturation rate of POST');
+    const saturation = await findSaturation(load, post, stepMs);
+    const { concurrency } = saturation;
+    context.log(`enqueue: saturation ${Math.round(saturation.rate)}/s at ${concurrency} clients`);
+
+    const rates = await interleave(
+      async () => {
+        const result = await load.run({
+          kind: 'closed',
+          target: post,
+          concurrency,
+          durationMs: stepMs,
+        });
+        return (requireAnswers(result, 'POST').completed / result.elapsedMs) * 1000;
+      },
+      () => bareAddRate(bareQueue, concurrency, stepMs),
+      { warmup: 1, rounds: rateRounds },
+    );
+
+    const ratePerSecond = saturation.rate / 2;
+    context.log(`enqueue: latency at ${Math.round(ratePerSecond)}/s, open loop`);
+    const openLoop = (target: TargetSpec, what: string) => async () =>
+      requireAnswers(
+        await load.run({ kind: 'open', target, ratePerSecond, durationMs: stepMs }),
+        what,
+      ).latenciesMs;
+    const latencies = await interleaveMany(openLoop(post, 'POST'), openLoop(noop, 'no-op'), {
+      warmup: 1,
+      rounds: latencyRounds,
+    });
+
+    return section({ saturation, rates, latencies, ratePerSecond, stepMs });
+  } finally {
+    await load.close();
+    await api.close();
+    await bareQueue.close();
+    await closeRedis(bareRedis);
+    await removePrefixes(context.redisUrl, [apiPrefix, barePrefix]);
+  }
+}
+
+interface Figures {
+  saturation: Saturation;
+  rates: Awaited<ReturnType<typeof interleave>>;
+  latencies: Awaited<ReturnType<typeof interleaveMany>>;
+  ratePerSecond: number;
+  stepMs: number;
+}
+
+function section({ saturation, rates, latencies, ratePerSecond, stepMs }: Figures): Section {
+  const seconds = stepMs / 1000;
+  const latency: Comparison = {
+    id: 'enqueue.latency',
+    title: 'Enqueue: POST latency at half saturation vs no-op route',
+    unit: 'ms',
+    better: 'lower',
+    subject: {
+      label: `POST /api/v1/migrations at ${Math.round(ratePerSecond)}/s`,
+      samples: latencies.a,
+    },
+    baseline: {
+      label: `no-op route, same middleware, at ${Math.round(ratePerSecond)}/s`,
+      samples: latencies.b,
+    },
+    goal: { ratio: 3, on: 'p99', text: "p99 at most 3 times the no-op route's" },
+    warmupRounds: latencies.warmupRounds,
+    notes: [
+      `Open loop at half the saturation rate, windows of ${seconds} s alternating POST and no-op; ` +
+        "each latency counts from the request's scheduled send time (a stall delays the requests behind it too).",
+      'Both routes pass the request id, request log (pino, written to /dev/null), bearer token and ' +
+        'per-token rate limit (a Redis round trip; limit set too high to refuse) middleware.',
+      'POST plans with the real plan builder over a fixture pod (no cluster read), stores the record, ' +
+        'takes the pod lock and queues the capture job, on the shared Redis.',
+    ],
+  };
+  const rate: Comparison = {
+    id: 'enqueue.rate',
+    title: 'Enqueue: POST saturation rate vs bare queue.add loop',
+    unit: 'requests/s',
+    better: 'higher',
+    subject: {
+      label: `POST /api/v1/migrations, ${saturation.concurrency} clients, closed loop`,
+      samples: rates.a,
+    },
+    baseline: {
+      label: `bare queue.add, ${saturation.concurrency} concurrent callers`,
+      samples: rates.b,
+    },
+    goal: { ratio: 0.5, on: 'p50', text: "rate at least half the bare loop's" },
+    warmupRounds: rates.warmupRounds,
+    notes: [
+      `One sample per ${seconds} s window; windows alternate POST and the bare loop at the concurrency where ` +
+        "POST saturated. The bare loop runs in the API's thread; HTTP requests come from a worker thread.",
+    ],
+  };
+  return {
+    item: 3,
+    title: 'Enqueue cost',
+    comparisons: [latency, rate],
+    series: [saturation.series],
+    notes: [
+      'The gateway runs in-process with the fixture planner: the item measures the cost of accepting a ' +
+        'migration, not the cluster reads of the pre-flight (items 1 and 2 count those).',
+    ],
+  };
+}
