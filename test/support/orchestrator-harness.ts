@@ -57,7 +57,10 @@ export class OrchestratorHarness {
   static async start(
     namespacePrefix: string,
     kubeconfigPath: string,
-    options: Pick<SystemOptions, 'checkpointStorageClass' | 'serviceKubeconfigs'> = {},
+    options: Pick<
+      SystemOptions,
+      'checkpointStorageClass' | 'serviceKubeconfigs' | 'policyIntervalSeconds'
+    > = {},
   ): Promise<OrchestratorHarness> {
     const kubeConfig = loadTestKubeConfig();
     const redis = testRedis();

@@ -4,6 +4,8 @@ import {
   createKubeClients,
   createLogger,
   loadKubeConfig,
+  policyConfigSchema,
+  startPolicyEvaluator,
   startWorkerService,
   workerConfigSchema,
   type RunningWorker,
@@ -25,6 +27,8 @@ export interface SystemOptions {
   checkpointStorageClass?: string;
   /** A kubeconfig per service, to run each under its own identity; `kubeconfigPath` if unset. */
   serviceKubeconfigs?: Partial<Record<SystemService, string>>;
+  /** How often the metrics worker evaluates the load policies; 30 s as in production if unset. */
+  policyIntervalSeconds?: number;
 }
 
 export type SystemService = 'api' | 'capture' | 'pod' | 'metrics';
@@ -64,6 +68,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     SHUTDOWN_TIMEOUT_MS: 5_000,
   });
 
+  const policyConfig = policyConfigSchema.parse({
+    ASO_POLICY_INTERVAL_SECONDS: options.policyIntervalSeconds,
+  });
+
   const apiToken = randomBytes(32).toString('base64url');
   const apiReadOnlyToken = randomBytes(32).toString('base64url');
   const api: RunningApi = await startApi(
@@ -97,6 +105,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       kube: kubes[handler.stage],
       logger: logger.child({ stage: handler.stage }),
       handler,
+      // As its main module does, the metrics worker also evaluates the load policies.
+      companion:
+        handler.stage === 'metrics'
+          ? (parts) => startPolicyEvaluator(parts, policyConfig, null)
+          : undefined,
     });
     workers.set(handler.stage, worker);
   }

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+import type { MigrationRecord, PodEvaluation, PolicyRun } from '@aso/shared';
+
+import { eventually } from '../setup/kube.ts';
+import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
+
+/**
+ * Load policies against the local control plane: the metrics worker evaluates them
+ * every second, reads the pods' usage from metrics.k8s.io (the simulator publishes
+ * what each pod's sim.aso.dev/usage annotation says) and starts migrations through
+ * the same submission as the gateway.
+ */
+
+let h: OrchestratorHarness;
+
+beforeAll(async () => {
+  h = await OrchestratorHarness.start('policies', inject('kubeconfigPath'), {
+    policyIntervalSeconds: 1,
+  });
+});
+
+afterAll(async () => {
+  await h.stop();
+});
+
+interface PolicyDetails {
+  name: string;
+  evaluations: PolicyRun[];
+  started_migrations: { migration_id: string; pod: string }[];
+}
+
+function isReady(pod: V1Pod): boolean {
+  return Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+}
+
+/** A Ready pod on worker-1 with the label and measured CPU usage asked for. */
+async function loadedPod(label: string, prefix: string, cpu: string): Promise<string> {
+  const pod = await h.podOn(
+    'worker-1',
+    {
+      prefix,
+      labels: { app: label },
+      annotations: { 'sim.aso.dev/usage': `app=${cpu}/64Mi` },
+      spec: { terminationGracePeriodSeconds: 1 },
+    },
+    isReady,
+  );
+  const name = pod.metadata?.name ?? '';
+  await eventually(() => h.podMetricsExist(name), { what: `metrics of ${name}` });
+  return name;
+}
+
+async function putPolicy(body: Record<string, unknown>): Promise<void> {
+  const answer = await h.api('/api/v1/policies', { method: 'POST', body: JSON.stringify(body) });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+}
+
+async function readPolicy(name: string): Promise<PolicyDetails> {
+  const answer = await h.api(`/api/v1/policies/${name}`);
+  expect(answer.status).toBe(200);
+  return answer.body as PolicyDetails;
+}
+
+/** The first evaluation of `pod` with that decision, waiting for it. */
+async function decisionFor(policy: string, pod: string, decision: string): Promise<PodEvaluation> {
+  let latest: PolicyRun | undefined;
+  try {
+    return await eventually(
+      async () => {
+        const { evaluations } = await readPolicy(policy);
+        latest = evaluations[0];
+        return evaluations
+          .flatMap((run) => run.pods)
+          .find((seen) => seen.pod === pod && seen.decision === decision);
+      },
+      { what: `policy ${policy} to decide ${decision} for ${pod}`, timeoutMs: 60_000 },
+    );
+  } catch (error) {
+    // What the policy decided instead says why.
+    throw new Error(`${String(error)}; latest evaluation: ${JSON.stringify(latest)}`);
+  }
+}
+
+async function migrationsOf(pod: string): Promise<MigrationRecord[]> {
+  const { body } = await h.api('/api/v1/migrations?limit=500');
+  return (body as { items: MigrationRecord[] }).items.filter((r) => r.request.pod_name === pod);
+}
+
+describe('a policy over measured CPU', () => {
+  it('migrates the pod held above its threshold, and not the one below', async () => {
+    const label = `train-${randomUUID().slice(0, 6)}`;
+    const [hot, cool] = await Promise.all([
+      loadedPod(label, 'hot', '900m'),
+      loadedPod(label, 'cool', '100m'),
+    ]);
+
+    await putPolicy({
+      name: 'hot-trainers',
+      namespace: h.namespace.name,
+      selector: { match_labels: { app: label } },
+      metric: 'cpu',
+      threshold: '500m',
+      for_seconds: 2,
+      target_nodes: ['worker-2'],
+      cooldown_seconds: 600,
+    });
+
+    const started = await decisionFor('hot-trainers', hot, 'migration-started');
+    expect(started).toMatchObject({
+      node: 'worker-1',
+      usage: '900m',
+      target_node: 'worker-2',
+      reason: 'usage held above 500m for 2 s: migrating from worker-1 to worker-2',
+    });
+    // The hold began at least for_seconds before the start.
+    const heldMs = Date.parse(started.above_since ?? '');
+    const { evaluations } = await readPolicy('hot-trainers');
+    const startRun = evaluations.find((run) =>
+      run.pods.some((seen) => seen.decision === 'migration-started'),
+    );
+    expect(Date.parse(startRun?.evaluated_at ?? '') - heldMs).toBeGreaterThanOrEqual(2_000);
+
+    const record = await h.finished(started.migration_id ?? '', 120_000);
+    expect(record.error).toBeNull();
+    expect(record.status).toBe('completed');
+    expect(record.request).toMatchObject({
+      pod_name: hot,
+      source_node: 'worker-1',
+      target_node: 'worker-2',
+    });
+    expect(record.details.new_pod_node).toBe('worker-2');
+
+    expect(await decisionFor('hot-trainers', cool, 'below-threshold')).toMatchObject({
+      usage: '100m',
+      above_since: null,
+      reason: 'cpu usage 100m is not above the threshold 500m',
+    });
+    // The new pod matches the selector too, but runs on the target already.
+    await decisionFor('hot-trainers', record.details.new_pod_name ?? '', 'already-on-target');
+
+    const policy = await readPolicy('hot-trainers');
+    expect(policy.started_migrations).toEqual([
+      expect.objectContaining({ migration_id: started.migration_id, pod: hot }),
+    ]);
+    expect(await migrationsOf(cool)).toEqual([]);
+    expect((await h.readPodOrNull(cool))?.spec?.nodeName).toBe('worker-1');
+
+    const metrics = await (await fetch(`${h.system.workerMetricsUrls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/aso_policy_decisions_total\{decision="migration-started"[^}]*\} 1\b/);
+
+    await h.api('/api/v1/policies/hot-trainers', { method: 'DELETE' });
+  });
+});
+
+describe('a dry-run policy', () => {
+  it('reports the migration it would start, and starts none', async () => {
+    const label = `dry-${randomUUID().slice(0, 6)}`;
+    const hot = await loadedPod(label, 'dry-hot', '900m');
+
+    await putPolicy({
+      name: 'dry-run',
+      namespace: h.namespace.name,
+      selector: { match_labels: { app: label } },
+      metric: 'cpu',
+      threshold: '500m',
+      for_seconds: 0,
+      target_nodes: ['worker-3', 'worker-2'],
+      dry_run: true,
+    });
+
+    const would = await decisionFor('dry-run', hot, 'would-migrate');
+    expect(would).toMatchObject({
+      node: 'worker-1',
+      usage: '900m',
+      target_node: 'worker-3',
+      reason: 'dry run: would migrate the pod from worker-1 to worker-3',
+    });
+    expect(would.migration_id).toBeUndefined();
+
+    // Several evaluations later, still nothing started.
+    await eventually(async () => (await readPolicy('dry-run')).evaluations.length >= 3, {
+      what: 'three evaluations of the dry-run policy',
+    });
+    expect((await readPolicy('dry-run')).started_migrations).toEqual([]);
+    expect(await migrationsOf(hot)).toEqual([]);
+    expect((await h.readPodOrNull(hot))?.spec?.nodeName).toBe('worker-1');
+
+    await h.api('/api/v1/policies/dry-run', { method: 'DELETE' });
+  });
+});
