@@ -38,6 +38,11 @@ export function createOutput(format: OutputFormat, terminal: Terminal): Output {
       terminal.stderr.write(`${line}\n`);
     },
     live: format === 'text' && terminal.stdout.isTTY === true,
-    width: terminal.stdout.columns ?? DEFAULT_WIDTH,
+    width: widthOf(terminal.stdout.columns),
   };
+}
+
+/** A pseudo-terminal may report 0 columns before it is sized. */
+function widthOf(columns: number | undefined): number {
+  return columns !== undefined && columns > 0 ? columns : DEFAULT_WIDTH;
 }
