@@ -29,6 +29,8 @@ export interface ApiDeps {
   cluster?: ClusterView | undefined;
   /** Batch and drain records. */
   batches?: BatchStore | undefined;
+  /** Aborted when the gateway stops: open event streams end, so that the server can close. */
+  stopping?: AbortSignal | undefined;
   /** How event streams poll and keep alive; the defaults of migration-events.ts otherwise. */
   eventStream?: Partial<EventStreamSettings> | undefined;
   /** Namespaces migrations may be requested in; without it, every namespace. */

@@ -43,7 +43,10 @@ afterEach(async () => {
 type Gateway = ReturnType<typeof createApp>;
 
 /** The gateway in-process, polling fast; `derivedGraceMs` 0 derives a missing end at once. */
-function unchecked(eventStream: Partial<EventStreamSettings> = {}): Gateway {
+function unchecked(
+  eventStream: Partial<EventStreamSettings> = {},
+  stopping?: AbortSignal,
+): Gateway {
   return createApp({
     store,
     queues,
@@ -53,6 +56,7 @@ function unchecked(eventStream: Partial<EventStreamSettings> = {}): Gateway {
     checks: {},
     tokens: loadApiTokens({ ASO_API_TOKENS: `read-write:${writer}, read-only:${reader}` }),
     eventStream: { pollMs: 20, derivedGraceMs: 0, ...eventStream },
+    stopping,
   });
 }
 
@@ -239,6 +243,28 @@ describe('migration event stream', () => {
     const seen = await reading;
     expect(seen.comments.filter((c) => c === 'heartbeat').length).toBeGreaterThan(0);
     expect(typesOf(seen)).toEqual(['accepted', 'completed']);
+  });
+
+  it('ends open streams when the gateway stops, so that its server can close', async () => {
+    const record = await stored();
+    await tell(record, 'accepted');
+    const stopping = new AbortController();
+    const app = unchecked({ pollMs: 60_000 }, stopping.signal);
+
+    const response = await fetchLive(app, eventsPath(record.migration_id));
+    const received: string[] = [];
+    const reading = readSse(response, (message) => {
+      received.push(message.event);
+      return undefined;
+    });
+    await untilReceived(received, 1);
+    const stoppedAt = Date.now();
+    stopping.abort();
+
+    // The migration still runs; the stream ends at once, without an end event.
+    const seen = await reading;
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    expect(typesOf(seen)).toEqual(['accepted']);
   });
 
   it('refuses an unknown migration, a malformed id or a malformed Last-Event-ID', async () => {

@@ -103,6 +103,8 @@ export async function startApi(
   instrumentKubeConfig(kube.kubeConfig, kubeRequestMetrics(registry));
   registerQueueDepth(registry, queues, logger);
 
+  // Event streams last as long as their migration; a stop must not wait for them.
+  const stopping = new AbortController();
   const app = createApp({
     store: new MigrationStore(storeRedis, config.ASO_KEY_PREFIX, migrationStoreOptions(config)),
     queues,
@@ -126,6 +128,7 @@ export async function startApi(
           })
         : undefined,
     allowedNamespaces: config.ASO_ALLOWED_NAMESPACES && new Set(config.ASO_ALLOWED_NAMESPACES),
+    stopping: stopping.signal,
     checks: {
       redis: async () => {
         // Every master answers and none may evict keys: checked at every probe.
@@ -145,6 +148,7 @@ export async function startApi(
   return {
     url,
     async close() {
+      stopping.abort();
       await closeHttpServer(server);
       await queues.close();
       await Promise.all([storeRedis, queueRedis].map(closeRedis));

@@ -70,7 +70,9 @@ export function migrationEventRoutes(deps: ApiDeps): Hono<ApiEnv> {
     // Proxies such as nginx would otherwise buffer the stream.
     c.header('X-Accel-Buffering', 'no');
     return streamSSE(c, async function followMigration(stream) {
-      const follower = new EventFollower({ store: deps.store, id, settings, stream, now }, after);
+      const stopping = deps.stopping ?? new AbortController().signal;
+      const parts = { store: deps.store, id, settings, stream, now, stopping };
+      const follower = new EventFollower(parts, after);
       try {
         await follower.run();
       } catch (err) {
@@ -104,6 +106,8 @@ interface FollowerParts {
   settings: EventStreamSettings;
   stream: SSEStreamingApi;
   now: () => Date;
+  /** The gateway stops: the stream ends, and the client resumes elsewhere. */
+  stopping: AbortSignal;
 }
 
 /** One client's stream: replay, then follow until the terminal event is sent. */
@@ -113,6 +117,7 @@ class EventFollower {
   private readonly settings: EventStreamSettings;
   private readonly stream: SSEStreamingApi;
   private readonly now: () => Date;
+  private readonly stopping: AbortSignal;
   /** The last event sent (or the client's Last-Event-ID); null before any. */
   private cursor: string | null;
   private lastWriteMs = Date.now();
@@ -123,11 +128,12 @@ class EventFollower {
     this.settings = parts.settings;
     this.stream = parts.stream;
     this.now = parts.now;
+    this.stopping = parts.stopping;
     this.cursor = after;
   }
 
   async run(): Promise<void> {
-    while (!this.stream.aborted) {
+    while (!this.stream.aborted && !this.stopping.aborted) {
       const batch = await this.store.events.read(this.migrationId, this.cursor, READ_BATCH);
       for (const logged of batch) {
         await this.send(logged);
@@ -137,7 +143,7 @@ class EventFollower {
 
       if (await this.ended()) return;
       await this.heartbeatIfDue();
-      await this.stream.sleep(this.settings.pollMs);
+      await pause(this.settings.pollMs, this.stopping);
     }
   }
 
@@ -185,6 +191,19 @@ class EventFollower {
     await this.stream.write(': heartbeat\n\n');
     this.lastWriteMs = Date.now();
   }
+}
+
+/** Waits `ms`, or less when the gateway stops meanwhile. */
+function pause(ms: number, stopping: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stopping.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stopping.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Orders two stream entry ids ("<ms>-<seq>"); negative when a comes first. */
