@@ -46,9 +46,10 @@ type Gateway = ReturnType<typeof createApp>;
 function unchecked(
   eventStream: Partial<EventStreamSettings> = {},
   stopping?: AbortSignal,
+  ownStore = store,
 ): Gateway {
   return createApp({
-    store,
+    store: ownStore,
     queues,
     planner: () => Promise.reject(new Error('no planning in these tests')),
     logger: createLogger('events-route-test', 'silent'),
@@ -265,6 +266,29 @@ describe('migration event stream', () => {
     const seen = await reading;
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     expect(typesOf(seen)).toEqual(['accepted']);
+  });
+
+  it('tells a client that the log cannot be read, then closes', async () => {
+    const record = await stored();
+    await tell(record, 'accepted');
+    const connection = createRedis(redis.url, 'producer', 'test:lost');
+    const app = unchecked({}, undefined, new MigrationStore(connection, redis.prefix));
+
+    const response = await fetchLive(app, eventsPath(record.migration_id));
+    const received: string[] = [];
+    const reading = readSse(response, (message) => {
+      received.push(message.event);
+      return undefined;
+    });
+    await untilReceived(received, 1);
+    connection.disconnect();
+
+    const seen = await reading;
+    expect(typesOf(seen)).toEqual(['accepted', 'stream-error']);
+    expect(seen.messages[1]?.id).toBeNull();
+    expect(JSON.parse(seen.messages[1]?.data ?? '{}')).toMatchObject({
+      message: expect.stringMatching(/Last-Event-ID/) as unknown,
+    });
   });
 
   it('refuses an unknown migration, a malformed id or a malformed Last-Event-ID', async () => {

@@ -29,7 +29,8 @@ export function eventPaths(parts: EventPathParts): Record<string, PathItem> {
       'Last-Event-ID, or `last_event_id` in the query, resumes right after that event. ' +
       `Event types: ${MIGRATION_EVENT_TYPES.map((type) => `\`${type}\``).join(', ')}. ` +
       'An end event derived from the record because the log lacked it carries ' +
-      '`derived: true` and no id.',
+      '`derived: true` and no id. When the log cannot be read, one `stream-error` event ' +
+      '(data: `{"message"}`) precedes the close; resume with Last-Event-ID.',
     tags: ['migrations'],
     security,
     parameters: [
