@@ -61,11 +61,18 @@ export class OrchestratorHarness {
       SystemOptions,
       'checkpointStorageClass' | 'serviceKubeconfigs' | 'policyIntervalSeconds'
     > = {},
+    /** Let the API migrate in the harness's namespace only (ASO_ALLOWED_NAMESPACES). */
+    access: { onlyOwnNamespace?: boolean } = {},
   ): Promise<OrchestratorHarness> {
     const kubeConfig = loadTestKubeConfig();
     const redis = testRedis();
     const namespace = await createTestNamespace(kubeConfig, namespacePrefix);
-    const system = await startSystem({ kubeconfigPath, prefix: redis.prefix, ...options });
+    const system = await startSystem({
+      kubeconfigPath,
+      prefix: redis.prefix,
+      ...options,
+      ...(access.onlyOwnNamespace ? { allowedNamespaces: [namespace.name] } : {}),
+    });
 
     return new OrchestratorHarness({
       core: kubeConfig.makeApiClient(CoreV1Api),

@@ -27,6 +27,8 @@ export interface SystemOptions {
   checkpointStorageClass?: string;
   /** A kubeconfig per service, to run each under its own identity; `kubeconfigPath` if unset. */
   serviceKubeconfigs?: Partial<Record<SystemService, string>>;
+  /** ASO_ALLOWED_NAMESPACES of the API: a drain then leaves other tests' pods alone. */
+  allowedNamespaces?: string[];
   /** How often the metrics worker evaluates the load policies; 30 s as in production if unset. */
   policyIntervalSeconds?: number;
 }
@@ -81,6 +83,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ASO_API_TOKENS: `read-write:${apiToken},read-only:${apiReadOnlyToken}`,
       // Tests poll migrations several times a second; the limit has tests of its own.
       ASO_RATE_LIMIT_PER_MINUTE: '0',
+      ASO_ALLOWED_NAMESPACES: options.allowedNamespaces?.join(','),
     }),
     kubeOf('api'),
     logger,
