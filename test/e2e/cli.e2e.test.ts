@@ -258,3 +258,49 @@ describe('aso for scripts', () => {
     );
   });
 });
+
+describe('aso batch', () => {
+  it('migrates the pods a selector picks and follows them to the end', async () => {
+    const set = `cli-set-${randomUUID().slice(0, 6)}`;
+    await Promise.all(
+      ['a', 'b'].map((suffix) =>
+        h.podOn('worker-1', { prefix: `${set}-${suffix}`, labels: { set } }),
+      ),
+    );
+
+    const started = await aso([
+      'batch',
+      '-l',
+      `set=${set}`,
+      '-n',
+      h.namespace.name,
+      '--to',
+      'worker-2',
+      '--max-in-flight',
+      '1',
+      '--timeout',
+      '120',
+      '-o',
+      'json',
+    ]);
+
+    expect(started.code, started.stderr).toBe(0);
+    const batch = JSON.parse(started.stdout) as {
+      batch_id: string;
+      status: string;
+      members: { status: string; target_node: string }[];
+    };
+    expect(batch.status).toBe('completed');
+    expect(batch.members.map((m) => [m.status, m.target_node])).toEqual([
+      ['completed', 'worker-2'],
+      ['completed', 'worker-2'],
+    ]);
+
+    const shown = await aso(['batch', 'get', batch.batch_id]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(
+      `batch ${batch.batch_id}  ${h.namespace.name}: set=${set} -> worker-2  completed`,
+    );
+    expect(shown.stdout).toMatch(/\[#{30}\] 2\/2 ended; completed 2; at most 1 in flight/);
+  });
+});
