@@ -135,4 +135,32 @@ describe('pod lock', () => {
 
     await expect(store.create(record(new Date()))).resolves.toMatchObject({ replayed: false });
   });
+
+  it('lets exactly one of many concurrent creates for a pod through, from several connections', async () => {
+    const stores = [store, new MigrationStore(redis.redis.duplicate(), redis.prefix)];
+    const attempts = Array.from({ length: 12 }, () => record(new Date()));
+
+    const outcomes = await Promise.allSettled(
+      attempts.map((attempt, i) => (stores[i % 2] ?? store).create(attempt)),
+    );
+
+    const created = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    expect(created).toHaveLength(1);
+    expect((await store.list(20)).map((r) => r.migration_id)).toHaveLength(1);
+    expect((await store.stats()).total).toBe(1);
+  });
+
+  it('gives a remembered Idempotency-Key to a new migration once its own has expired', async () => {
+    const claim = { key: 'retry-1', fingerprint: 'f1' };
+    const first = record(new Date());
+    await store.create(first, claim);
+    await redis.redis.del(`${redis.prefix}:migration:${first.migration_id}`);
+
+    const second = record(new Date());
+    await expect(store.create(second, claim)).resolves.toMatchObject({ replayed: false });
+    await expect(store.create(record(new Date()), claim)).resolves.toMatchObject({
+      replayed: true,
+      record: { migration_id: second.migration_id },
+    });
+  });
 });

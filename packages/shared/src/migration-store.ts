@@ -10,6 +10,7 @@ import {
   MigrationSwitchStartedError,
 } from './errors.ts';
 import {
+  FINISHED_STATUSES,
   isFinished,
   switchStarted,
   type FinishedStatus,
@@ -23,6 +24,46 @@ const DURATION_SAMPLES = 1000;
 
 /** How often an update retries when another writer changed the record under it. */
 const UPDATE_ATTEMPTS = 20;
+
+/**
+ * A migration's creation, atomic. KEYS: 1 the pod's lock, 2 the record of the lock's
+ * holder as read before, 3 the new record, 4 the index, 5 the totals, 6 (with an
+ * Idempotency-Key) the key's entry. ARGV: 1 the holder read before ("" for none),
+ * 2 the new id, 3 its record, 4 its creation time (ms), 5 the key's entry, 6 the
+ * key's lifetime (s), 7 "1" to answer a remembered key, 8.. the finished statuses.
+ * Replies {"retry"} (the lock changed since it was read), {"seen", entry},
+ * {"held", holder} or {"created"}.
+ */
+const CREATE_SCRIPT = `
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return {'retry'} end
+if KEYS[6] and ARGV[7] == '1' then
+  local seen = redis.call('GET', KEYS[6])
+  if seen then return {'seen', seen} end
+end
+if ARGV[1] ~= '' then
+  local raw = redis.call('GET', KEYS[2])
+  if raw then
+    local status = cjson.decode(raw)['status']
+    local finished = false
+    for i = 8, #ARGV do
+      if status == ARGV[i] then finished = true end
+    end
+    if not finished then return {'held', ARGV[1]} end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3], 'NX')
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
+redis.call('HINCRBY', KEYS[5], 'total', 1)
+if KEYS[6] then redis.call('SET', KEYS[6], ARGV[5], 'EX', ARGV[6]) end
+return {'created'}
+`;
+
+type CreateOutcome =
+  | { kind: 'created' }
+  | { kind: 'retry' }
+  | { kind: 'held'; holder: string }
+  | { kind: 'seen'; entry: string };
 
 export interface MigrationStats {
   total: number;
@@ -99,15 +140,32 @@ export class MigrationStore {
    * Stores a new migration and takes its pod's lock: one migration per pod at a
    * time. Refuses with MigrationInProgressError while an unfinished one holds it.
    * With an idempotency claim, a key seen before returns its migration instead.
+   *
+   * One script does the checks and the writes, so creates need no WATCH and do not
+   * wait for each other's turn on the connection (the gateway's throughput rests on
+   * it). The lock's holder is read first so that the script names every key it
+   * touches (Redis Cluster); a holder changed in between makes it try again.
    */
-  create(record: MigrationRecord, idempotency?: IdempotencyClaim): Promise<Created> {
-    return this.inTurn(async () => {
-      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-        const created = await this.tryCreate(record, idempotency);
-        if (created) return created;
+  async create(record: MigrationRecord, idempotency?: IdempotencyClaim): Promise<Created> {
+    let checkSeen = true;
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const outcome = await this.tryCreate(record, idempotency, checkSeen);
+      if (outcome.kind === 'created') return { record, replayed: false };
+      if (outcome.kind === 'held') {
+        throw new MigrationInProgressError(podOf(record), outcome.holder);
       }
-      throw new Error(`the lock of pod ${podOf(record)} kept changing; gave up`);
-    });
+      if (outcome.kind === 'seen' && idempotency) {
+        const seen = JSON.parse(outcome.entry) as IdempotencyEntry;
+        if (seen.fingerprint !== idempotency.fingerprint) {
+          throw new IdempotencyKeyReusedError(seen.migration_id);
+        }
+        const earlier = await this.get(seen.migration_id);
+        if (earlier) return { record: earlier, replayed: true };
+        // Its migration expired while the key was remembered: the key goes to this one.
+        checkSeen = false;
+      }
+    }
+    throw new Error(`the lock of pod ${podOf(record)} kept changing; gave up`);
   }
 
   /**
@@ -135,47 +193,40 @@ export class MigrationStore {
   private async tryCreate(
     record: MigrationRecord,
     idempotency: IdempotencyClaim | undefined,
-  ): Promise<Created | null> {
+    checkSeen: boolean,
+  ): Promise<CreateOutcome> {
     const lock = this.podLockKey(record);
-    const idempotencyKey = idempotency ? this.idempotencyKey(idempotency.key) : null;
-    await this.redis.watch(idempotencyKey === null ? [lock] : [lock, idempotencyKey]);
+    const holder = (await this.redis.get(lock)) ?? '';
+    const entry: IdempotencyEntry | null = idempotency
+      ? { migration_id: record.migration_id, fingerprint: idempotency.fingerprint }
+      : null;
+    const keys = [
+      lock,
+      // Without a holder the script reads no record: any key of the slot will do.
+      this.recordKey(holder === '' ? record.migration_id : holder),
+      this.recordKey(record.migration_id),
+      this.indexKey(),
+      this.statsKey(),
+      ...(idempotency ? [this.idempotencyKey(idempotency.key)] : []),
+    ];
 
-    try {
-      // The lock first, the key second: both are set by one transaction, so a lock
-      // seen held by a concurrent request with the same key means its key is visible.
-      const held = await this.activeMigration(
-        record.request.pod_namespace,
-        record.request.pod_name,
-      );
-      const replayed = idempotency ? await this.findIdempotent(idempotency) : null;
-      if (replayed) {
-        await this.endWatch(lock);
-        return { record: replayed, replayed: true };
-      }
-      if (held) throw new MigrationInProgressError(podOf(record), held.migration_id);
-    } catch (error) {
-      await this.endWatch(lock);
-      throw error;
-    }
-
-    const transaction = this.redis
-      .multi()
-      .set(lock, record.migration_id)
-      .set(this.recordKey(record.migration_id), JSON.stringify(record), 'NX')
-      .zadd(this.indexKey(), Date.parse(record.created_at), record.migration_id)
-      .hincrby(this.statsKey(), 'total', 1);
-    if (idempotency && idempotencyKey !== null) {
-      const entry: IdempotencyEntry = {
-        migration_id: record.migration_id,
-        fingerprint: idempotency.fingerprint,
-      };
-      transaction.set(idempotencyKey, JSON.stringify(entry), 'EX', this.idempotencyTtlSeconds);
-    }
-
-    const results = await transaction.exec();
-    if (results === null) return null;
-    throwOnTransactionError(results);
-    return { record, replayed: false };
+    const reply = (await this.redis.eval(
+      CREATE_SCRIPT,
+      keys.length,
+      ...keys,
+      holder,
+      record.migration_id,
+      JSON.stringify(record),
+      Date.parse(record.created_at),
+      entry === null ? '' : JSON.stringify(entry),
+      this.idempotencyTtlSeconds,
+      checkSeen ? '1' : '0',
+      ...FINISHED_STATUSES,
+    )) as [string, string?];
+    const [kind, detail = ''] = reply;
+    if (kind === 'held') return { kind, holder: detail };
+    if (kind === 'seen') return { kind, entry: detail };
+    return { kind: kind === 'created' ? 'created' : 'retry' };
   }
 
   async get(migrationId: string): Promise<MigrationRecord | null> {
