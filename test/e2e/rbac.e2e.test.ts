@@ -287,6 +287,39 @@ describe.concurrent('every migration path, each service under its own ServiceAcc
   });
 });
 
+// After the paths above: a drain takes every pod of its node as a member.
+describe('a batch and a drain under the gateway identity', () => {
+  it('lists nodes for "any node", cordons a node and uncordons it on cancel', async () => {
+    await h.podOn('worker-2', { prefix: 'batch', labels: { rbac: 'batch' } }, isReady);
+    const batch = await h.api('/api/v1/batches', {
+      method: 'POST',
+      body: JSON.stringify({
+        namespace: h.namespace.name,
+        match_labels: { rbac: 'batch' },
+        timeout: 120,
+      }),
+    });
+    expect(batch.status, JSON.stringify(batch.body)).toBe(202);
+    const [member] = (batch.body as { members: { migration_id: string | null }[] }).members;
+    expect((await h.finished(member?.migration_id ?? '', 120_000)).status).toBe('completed');
+
+    const drain = await h.api('/api/v1/drains', {
+      method: 'POST',
+      body: JSON.stringify({ node: 'worker-3', timeout: 60 }),
+    });
+    expect(drain.status, JSON.stringify(drain.body)).toBe(202);
+    const { batch_id: drainId, members } = drain.body as {
+      batch_id: string;
+      members: { migration_id: string | null }[];
+    };
+    const cancel = await h.api(`/api/v1/drains/${drainId}`, { method: 'DELETE' });
+
+    expect(cancel.body).toMatchObject({ uncordoned: true });
+    expect((await h.core.readNode({ name: 'worker-3' })).spec?.unschedulable).toBeFalsy();
+    for (const { migration_id: id } of members) if (id !== null) await h.finished(id, 120_000);
+  });
+});
+
 describe('what the services asked the apiserver', () => {
   it.each(SERVICES)('%s was refused nothing and used every rule it is granted', async (service) => {
     const { recorder, serviceAccount } = identities[service];

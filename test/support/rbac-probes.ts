@@ -23,15 +23,6 @@ export const FORBIDDEN_TO_ALL: Probe[] = [
   ['read configmaps', (k, namespace) => core(k).listNamespacedConfigMap({ namespace })],
   ['delete a node', (k) => core(k).deleteNode({ name: 'worker-3', dryRun: DRY_RUN })],
   [
-    'patch a node',
-    (k) =>
-      core(k).patchNode({
-        name: 'worker-3',
-        body: [{ op: 'add', path: '/metadata/labels/aso.dev~1probe', value: 'x' }],
-        dryRun: DRY_RUN,
-      }),
-  ],
-  [
     'create a Deployment',
     (k, namespace) =>
       apps(k).createNamespacedDeployment({
@@ -83,6 +74,7 @@ export const FORBIDDEN_TO: Record<SystemService, Probe[]> = {
   ],
   capture: [
     ['create pods', createProbePod],
+    ['patch a node', patchProbeNode],
     [
       'evict a pod',
       (k, namespace) =>
@@ -96,6 +88,7 @@ export const FORBIDDEN_TO: Record<SystemService, Probe[]> = {
   ],
   pod: [
     ['list nodes', (k) => core(k).listNode()],
+    ['patch a node', patchProbeNode],
     ['read a PersistentVolume', (k) => core(k).readPersistentVolume({ name: 'rbac-probe' })],
     [
       'patch a claim',
@@ -115,9 +108,24 @@ export const FORBIDDEN_TO: Record<SystemService, Probe[]> = {
   ],
   metrics: [
     ['create pods', createProbePod],
-    ['read pods', (k, namespace) => core(k).listNamespacedPod({ namespace })],
+    ['patch a node', patchProbeNode],
+    ['create events', createProbeEvent],
+    [
+      'delete pods',
+      (k, namespace) =>
+        core(k).deleteNamespacedPod({ name: 'rbac-probe', namespace, dryRun: DRY_RUN }),
+    ],
   ],
 };
+
+/** Only the gateway patches nodes (a drain's cordon); no worker may. */
+function patchProbeNode(kubeConfig: KubeConfig): Promise<unknown> {
+  return core(kubeConfig).patchNode({
+    name: 'worker-3',
+    body: [{ op: 'add', path: '/metadata/labels/aso.dev~1probe', value: 'x' }],
+    dryRun: DRY_RUN,
+  });
+}
 
 function createProbePod(kubeConfig: KubeConfig, namespace: string): Promise<unknown> {
   return core(kubeConfig).createNamespacedPod({
