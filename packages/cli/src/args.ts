@@ -110,6 +110,20 @@ export function parseCommandLine(argv: string[]): CommandLine {
   return { global, invocation: invocationOf(spec, values, args) };
 }
 
+/**
+ * Whether the command line asks for JSON, read leniently: a usage error must still
+ * be answered in JSON when the rest of the line could not be parsed.
+ */
+export function wantsJson(argv: string[]): boolean {
+  const { values } = parseArgs({
+    args: argv,
+    options: stripDescriptions(ALL_OPTIONS),
+    allowPositionals: true,
+    strict: false,
+  });
+  return values['output'] === 'json';
+}
+
 function commandFor(name: string, second: string | undefined): CommandSpec {
   const sub = GROUPS.has(name) && second !== undefined && SUBCOMMANDS.has(second);
   const spec = findCommand(sub ? `${name} ${second}` : name);

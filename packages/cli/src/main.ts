@@ -1,5 +1,5 @@
 import { ApiClient, type Fetch } from './api-client.ts';
-import { parseCommandLine, type CommandLine, type Invocation } from './args.ts';
+import { parseCommandLine, wantsJson, type CommandLine, type Invocation } from './args.ts';
 import { cancelGroup, batchBody, drainBody, getGroup, startGroup } from './batch-commands.ts';
 import { CliError, EXIT, type ExitCode } from './cli-error.ts';
 import { resolveConnection, type Environment } from './connection.ts';
@@ -30,7 +30,10 @@ export async function main(argv: string[], runtime: Runtime = processRuntime()):
     const signal = runtime.signal ?? new AbortController().signal;
     return await run(client, commandLine.invocation, output, signal);
   } catch (error) {
-    return report(error, commandLine?.global.output === 'json', runtime);
+    // Whatever the abort broke off (a read, a pause) surfaces as its own error.
+    const stopped = runtime.signal?.aborted === true ? interrupted(runtime.signal) : error;
+    const json = commandLine ? commandLine.global.output === 'json' : wantsJson(argv);
+    return report(stopped, json, runtime);
   }
 }
 
@@ -93,24 +96,26 @@ function report(error: unknown, json: boolean, terminal: Terminal): number {
   return failure.exitCode;
 }
 
+function interrupted(signal: AbortSignal): CliError {
+  const reason: unknown = signal.reason;
+  const message = reason instanceof Error ? reason.message : 'interrupted';
+  return new CliError(EXIT.interrupted, message);
+}
+
 function asCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
-  if (error instanceof Error && error.name === 'Interrupted') {
-    return new CliError(EXIT.interrupted, error.message);
-  }
   const message = error instanceof Error ? error.message : String(error);
   return new CliError(EXIT.unavailable, `unexpected error: ${message}`);
 }
+
+const INTERRUPTED =
+  'stopped following on Ctrl-C; the migration, batch or drain goes on: aso get (or batch get, drain get) shows it';
 
 /** The process's streams and environment; Ctrl-C stops following instead of killing. */
 function processRuntime(): Runtime {
   const interrupt = new AbortController();
   process.once('SIGINT', () => {
-    const stop = new Error(
-      'stopped following on Ctrl-C; the migration, batch or drain goes on on the server',
-    );
-    stop.name = 'Interrupted';
-    interrupt.abort(stop);
+    interrupt.abort(new Error(INTERRUPTED));
     // A command that was not following anything has no one to notice the abort.
     setTimeout(() => process.exit(EXIT.interrupted), 1_000).unref();
   });

@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { EXIT } from './cli-error.ts';
+import { main } from './main.ts';
+
+const ID = '6f1c2d3e-0000-4000-8000-000000000004';
+
+class Collected extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+let server: Server | undefined;
+
+afterEach(async () => {
+  const running = server;
+  server = undefined;
+  if (!running) return;
+  running.closeAllConnections();
+  await new Promise((done) => running.close(done));
+});
+
+/**
+ * A stand-in API on loopback: accepts a migration, then streams one event and
+ * keeps the stream open, as a migration still at work would.
+ */
+async function apiStillWorking(): Promise<string> {
+  server = createServer((req, res) => {
+    if (req.method === 'POST') {
+      res.writeHead(202, { 'content-type': 'application/json' });
+      const request = {
+        pod_name: 'p',
+        pod_namespace: 'default',
+        source_node: 'a',
+        target_node: 'b',
+      };
+      res.end(JSON.stringify({ migration_id: ID, request }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const event = {
+      type: 'accepted',
+      migration_id: ID,
+      at: '2026-12-04T21:00:00Z',
+      stage: null,
+      status: 'pending',
+      message: 'migration accepted',
+    };
+    res.write(`id: 1-0\nevent: accepted\ndata: ${JSON.stringify(event)}\n\n`);
+  });
+  await new Promise<void>((done) => server?.listen(0, '127.0.0.1', done));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function runtime(apiUrl: string, signal?: AbortSignal) {
+  const stdout = new Collected();
+  const stderr = new Collected();
+  const env = { ASO_API_URL: apiUrl, ASO_API_TOKEN: 'unit-test-token' };
+  return { stdout, stderr, env, ...(signal && { signal }) };
+}
+
+describe('aso as a whole', () => {
+  it('stops following on Ctrl-C with exit code 130 and says the migration goes on', async () => {
+    const interrupt = new AbortController();
+    const io = runtime(await apiStillWorking(), interrupt.signal);
+    const running = main(['migrate', 'p', '--to', 'b'], io);
+
+    await new Promise((done) => setTimeout(done, 200));
+    interrupt.abort(new Error('stopped following on Ctrl-C; the migration goes on'));
+
+    expect(await running).toBe(EXIT.interrupted);
+    expect(io.stdout.text).toContain('accepted          migration accepted');
+    expect(io.stderr.text).toBe('aso: stopped following on Ctrl-C; the migration goes on\n');
+  });
+
+  it('answers a usage error as one JSON document when JSON was asked for', async () => {
+    const io = runtime('http://127.0.0.1:9');
+
+    expect(await main(['list', '--limit', '0', '-o', 'json'], io)).toBe(EXIT.usage);
+    expect(JSON.parse(io.stdout.text)).toEqual({
+      error: { message: '--limit must be a whole number from 1 to 500, not "0"', exit_code: 2 },
+    });
+  });
+
+  it('prints help without needing a token or an API', async () => {
+    const io = { stdout: new Collected(), stderr: new Collected(), env: {} };
+
+    expect(await main(['drain', '--help'], io)).toBe(EXIT.ok);
+    expect(io.stdout.text).toMatch(/^usage: aso drain NODE/);
+  });
+});
