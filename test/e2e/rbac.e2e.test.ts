@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ApiException, AppsV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import type { MigrationRecord } from '@aso/shared';
+import type { MigrationRecord, PolicyRun } from '@aso/shared';
 
 import {
   createTestNamespace,
@@ -53,6 +53,8 @@ beforeAll(async () => {
   await Promise.all(SERVICES.map((service) => bindingsInEffect(identities[service])));
 
   h = await OrchestratorHarness.start('rbac', adminPath, {
+    // The metrics worker evaluates the load policy of its test every second.
+    policyIntervalSeconds: 1,
     serviceKubeconfigs: Object.fromEntries(
       SERVICES.map((service) => [service, identities[service].recordedKubeconfigPath]),
     ),
@@ -249,6 +251,62 @@ describe.concurrent('every migration path, each service under its own ServiceAcc
     expect(problem).toMatchObject({ status: 422, code: 'target-node-not-found' });
   });
 
+  it('a load policy in dry run, evaluated by the metrics worker', async ({ expect }) => {
+    const claim = await staticClaim(h.core, h.namespace.name, unique('policy'));
+    volumes.push(claim);
+    const label = unique('policy');
+    const pod = await h.podOn(
+      'worker-1',
+      {
+        prefix: 'policy',
+        labels: { rbac: label },
+        annotations: { 'sim.aso.dev/usage': 'app=300m/64Mi' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'app',
+              image: 'nginx:1.27',
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            },
+          ],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim.name } }],
+        },
+      },
+      isReady,
+    );
+    const name = pod.metadata?.name ?? '';
+    await eventually(() => h.podMetricsExist(name), { what: `metrics of ${name}` });
+
+    const put = await h.api('/api/v1/policies', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'rbac-policy',
+        namespace: h.namespace.name,
+        selector: { match_labels: { rbac: label } },
+        metric: 'cpu',
+        threshold: '100m',
+        for_seconds: 0,
+        target_nodes: ['worker-3'],
+        dry_run: true,
+      }),
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+
+    // Listing by selector, the usage, the target's choice and the pre-flight with a claim.
+    const seen = await eventually(
+      async () => {
+        const { body } = await h.api('/api/v1/policies/rbac-policy');
+        return (body as { evaluations: PolicyRun[] }).evaluations
+          .flatMap((run) => run.pods)
+          .find((p) => p.pod === name && p.decision === 'would-migrate');
+      },
+      { what: `the policy to decide would-migrate for ${name}`, timeoutMs: 60_000 },
+    );
+    expect(seen.target_node).toBe('worker-3');
+    await h.api('/api/v1/policies/rbac-policy', { method: 'DELETE' });
+  });
+
   it('a rollback when the new pod never becomes Ready', async ({ expect }) => {
     const original = await h.podOn('worker-3', {
       prefix: 'stuck',
@@ -400,9 +458,7 @@ describe('bindings narrowed to one namespace, as k8s/examples/namespaced-rbac do
         .sort();
 
     expect(named('ClusterRoleBinding')).toEqual(
-      SERVICES.filter((service) => service !== 'metrics').map(
-        (service) => `/${SERVICE_ACCOUNTS[service]}-cluster`,
-      ),
+      SERVICES.map((service) => `/${SERVICE_ACCOUNTS[service]}-cluster`).sort(),
     );
     expect(named('RoleBinding')).toEqual(
       Object.values(SERVICE_ACCOUNTS)

@@ -32,7 +32,11 @@ describe('grantedAttributes', () => {
       (name) => name === 'aso-metrics-worker',
     );
 
-    expect([...granted]).toEqual(['get metrics.k8s.io/pods']);
+    expect([...granted].sort()).toEqual([
+      'get /persistentvolumeclaims',
+      'get /pods',
+      'get metrics.k8s.io/pods',
+    ]);
   });
 });
 
