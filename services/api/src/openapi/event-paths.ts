@@ -63,6 +63,11 @@ export function eventPaths(parts: EventPathParts): Record<string, PathItem> {
           },
         },
       },
+      204: {
+        description:
+          'resumed after the last event of an ended migration: nothing more will come ' +
+          '(an EventSource stops reconnecting)',
+      },
       ...problems({ ...readProblems, 400: ['invalid-request'], 404: ['migration-not-found'] }),
     },
   };

@@ -64,9 +64,14 @@ export function migrationEventRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const id = validate(idSchema, c.req.param('id'), 'id');
     const after = lastEventId(c);
     const record = await fromStore(() => deps.store.require(id));
-
     const log = c.get('log').child(migrationLogFields(record));
     c.set('log', log);
+
+    // An EventSource reconnects whenever a stream closes, unless it is told 204.
+    if (after !== null && isFinished(record)) {
+      if (await fromStore(() => endSentBefore(deps.store, id, after))) return c.body(null, 204);
+    }
+
     // Proxies such as nginx would otherwise buffer the stream.
     c.header('X-Accel-Buffering', 'no');
     return streamSSE(c, async function followMigration(stream) {
@@ -88,6 +93,12 @@ export function migrationEventRoutes(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   return routes;
+}
+
+/** Whether the log's terminal event is at or before `after`: the client has seen the end. */
+async function endSentBefore(store: MigrationStore, id: string, after: string): Promise<boolean> {
+  const last = await store.events.last(id);
+  return last !== null && isTerminalEvent(last.event.type) && compareEventIds(last.id, after) <= 0;
 }
 
 /** The Last-Event-ID header, or the last_event_id query parameter of EventSource clients. */
