@@ -81,7 +81,9 @@ async function decisionFor(policy: string, pod: string, decision: string): Promi
     );
   } catch (error) {
     // What the policy decided instead says why.
-    throw new Error(`${String(error)}; latest evaluation: ${JSON.stringify(latest)}`);
+    throw new Error(`${String(error)}; latest evaluation: ${JSON.stringify(latest)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -153,6 +155,55 @@ describe('a policy over measured CPU', () => {
     expect(metrics).toMatch(/aso_policy_decisions_total\{decision="migration-started"[^}]*\} 1\b/);
 
     await h.api('/api/v1/policies/hot-trainers', { method: 'DELETE' });
+  });
+});
+
+describe('a pod already migrating', () => {
+  it('is left alone, the decision naming the migration in progress', async () => {
+    const label = `busy-${randomUUID().slice(0, 6)}`;
+    // Its new pod takes 8 s to become Ready: a window in which the migration is unfinished.
+    const pod = await h.podOn(
+      'worker-1',
+      {
+        prefix: 'busy',
+        labels: { app: label },
+        annotations: { 'sim.aso.dev/usage': 'app=900m/64Mi', 'sim.aso.dev/ready-after': '8' },
+        spec: { terminationGracePeriodSeconds: 1 },
+      },
+      isReady,
+    );
+    const busy = pod.metadata?.name ?? '';
+    await eventually(() => h.podMetricsExist(busy), { what: `metrics of ${busy}` });
+    const manual = await h.submit({
+      pod_name: busy,
+      source_node: 'worker-1',
+      target_node: 'worker-2',
+      timeout: 120,
+    });
+
+    await putPolicy({
+      name: 'busy',
+      namespace: h.namespace.name,
+      selector: { match_labels: { app: label } },
+      metric: 'cpu',
+      threshold: '500m',
+      for_seconds: 0,
+      target_nodes: ['worker-3', 'worker-2'],
+    });
+
+    const seen = await decisionFor('busy', busy, 'pod-already-migrating');
+    expect(seen).toMatchObject({
+      migration_id: manual.migration_id,
+      reason: `migration ${manual.migration_id} of this pod is unfinished`,
+    });
+    const record = await h.finished(manual.migration_id, 120_000);
+    expect(record.status).toBe('completed');
+    // Its new pod runs on one of the policy's targets: nothing to do there either.
+    await decisionFor('busy', record.details.new_pod_name ?? '', 'already-on-target');
+    expect((await readPolicy('busy')).started_migrations).toEqual([]);
+    expect((await migrationsOf(busy)).map((r) => r.migration_id)).toEqual([manual.migration_id]);
+
+    await h.api('/api/v1/policies/busy', { method: 'DELETE' });
   });
 });
 
