@@ -60,7 +60,7 @@ export type Invocation =
       to: string | undefined;
       maxInFlight: number | undefined;
       detach: boolean;
-    } & Omit<MigrationOptions, 'preservePv'>)
+    } & MigrationOptions)
   | { command: 'batch get' | 'batch cancel' | 'drain get' | 'drain cancel'; id: string };
 
 export interface CommandLine {
@@ -232,15 +232,13 @@ function batchInvocation(spec: CommandSpec, values: Values, args: string[]): Inv
 }
 
 function drainInvocation(spec: CommandSpec, values: Values, args: string[]): Invocation {
-  const { force, timeoutSeconds } = migrationOptions(values);
   return {
     command: 'drain',
     node: single(spec, args, 'NODE'),
     to: stringOf(values, 'to'),
     maxInFlight: integerOf(values, 'max-in-flight', 1, 1000),
     detach: values['detach'] === true,
-    force,
-    timeoutSeconds,
+    ...migrationOptions(values),
   };
 }
 

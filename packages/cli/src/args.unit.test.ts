@@ -79,6 +79,7 @@ describe('the command line', () => {
       node: 'worker-1',
       maxInFlight: 3,
       to: undefined,
+      preservePv: false,
     });
     expect(parseCommandLine(['batch', 'a', 'b', '--to', 'any']).invocation).toMatchObject({
       command: 'batch',

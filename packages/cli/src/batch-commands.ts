@@ -36,6 +36,7 @@ export function drainBody(invocation: DrainInvocation): Record<string, unknown> 
     node: invocation.node,
     ...(invocation.to !== undefined && { target_node: invocation.to }),
     ...(invocation.maxInFlight !== undefined && { max_in_flight: invocation.maxInFlight }),
+    preserve_pv: invocation.preservePv,
     force: invocation.force,
     ...(invocation.timeoutSeconds !== undefined && { timeout: invocation.timeoutSeconds }),
   };

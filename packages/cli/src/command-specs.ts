@@ -174,6 +174,7 @@ export const COMMANDS: CommandSpec[] = [
         description: 'where the pods go (default any: where each fits)',
       },
       'max-in-flight': maxInFlight,
+      'preserve-pv': preservePv,
       force,
       timeout,
       detach,
