@@ -1,0 +1,59 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ConfigError } from '../errors.ts';
+import { preparePolicyEvaluator } from './policy-service.ts';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aso-policies-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the policy settings at start', () => {
+  it('refuse a policy file with an invalid policy, naming the field', async () => {
+    const path = join(dir, 'bad.yaml');
+    await writeFile(
+      path,
+      [
+        'policies:',
+        '  - name: hot',
+        '    namespace: ml',
+        '    selector: { match_labels: { app: trainer } }',
+        '    metric: cpu',
+        '    threshold: 800m',
+        '    target_nodes: []',
+      ].join('\n'),
+    );
+
+    const start = preparePolicyEvaluator({ ASO_POLICIES_FILE: path });
+
+    await expect(start).rejects.toThrow(ConfigError);
+    await expect(start).rejects.toThrow(
+      `ASO_POLICIES_FILE ${path} is invalid: ` +
+        'policies[0].target_nodes: target_nodes must name at least one node',
+    );
+  });
+
+  it('refuse a file that cannot be read, and an interval out of bounds', async () => {
+    const missing = join(dir, 'missing.json');
+
+    await expect(preparePolicyEvaluator({ ASO_POLICIES_FILE: missing })).rejects.toThrow(
+      `ASO_POLICIES_FILE ${missing} cannot be read`,
+    );
+    await expect(preparePolicyEvaluator({ ASO_POLICY_INTERVAL_SECONDS: '0' })).rejects.toThrow(
+      /^invalid configuration: ASO_POLICY_INTERVAL_SECONDS: /,
+    );
+  });
+
+  it('accept no file at all: policies then come from the API', async () => {
+    await expect(preparePolicyEvaluator({})).resolves.toBeTypeOf('function');
+  });
+});
