@@ -11,6 +11,7 @@ import type { MigrationRecord } from '@aso/shared';
 
 import { eventually, loadTestKubeConfig } from '../setup/kube.ts';
 import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
+import { staticClaim } from '../support/static-claim.ts';
 
 // Node drains against the local cluster. The API may migrate in this file's
 // namespace only, so a drain leaves the pods of every other namespace where they are
@@ -18,6 +19,7 @@ import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
 
 let h: OrchestratorHarness;
 let apps: AppsV1Api;
+const volumes: { delete(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   h = await OrchestratorHarness.start(
@@ -41,6 +43,7 @@ afterAll(async () => {
     );
   }
   await h.stop();
+  await Promise.all(volumes.map((volume) => volume.delete()));
 });
 
 interface Drain {
@@ -211,6 +214,66 @@ describe('a drain of worker-1', () => {
     expect((await podsLabelled('app=web')).filter(isReady)).toHaveLength(2);
     // A finished drain leaves the node cordoned, as kubectl drain does.
     expect(await unschedulable('worker-1')).toBe(true);
+  });
+});
+
+describe('a drain held by a PodDisruptionBudget', () => {
+  it('retries the refused eviction until the deadline, then rolls back: nothing is deleted', async () => {
+    // Only this test's pod on worker-2: the pods earlier tests moved there are removed.
+    await apps.deleteNamespacedDeployment({ name: 'web', namespace: h.namespace.name });
+    await h.core.deleteCollectionNamespacedPod({
+      namespace: h.namespace.name,
+      labelSelector: '!ds',
+    });
+    // A ReadWriteOnce claim makes it break-before-make: the original must go first,
+    // and the budget (one pod, minAvailable 1) refuses to let it go.
+    const claim = await staticClaim(h.core, h.namespace.name, 'held-data');
+    volumes.push(claim);
+    const held = await h.podOn(
+      'worker-2',
+      {
+        prefix: 'held',
+        labels: { app: 'held' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'app',
+              image: 'nginx:1.27',
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            },
+          ],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim.name } }],
+        },
+      },
+      isReady,
+    );
+    await loadTestKubeConfig()
+      .makeApiClient(PolicyV1Api)
+      .createNamespacedPodDisruptionBudget({
+        namespace: h.namespace.name,
+        body: {
+          metadata: { name: 'held' },
+          spec: { minAvailable: 1, selector: { matchLabels: { app: 'held' } } },
+        },
+      });
+    const budget = watchReady('app=held');
+
+    const started = await startDrain({ node: 'worker-2', timeout: 30 });
+    const ended = await drainEnded(started.batch_id);
+    const lowestReady = await budget.stop();
+
+    const member = ended.members.find((m) => m.pod.name === held.metadata?.name);
+    const record = (await h.api(`/api/v1/migrations/${member?.migration_id ?? ''}`))
+      .body as MigrationRecord;
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatchObject({ code: 'disruption-budget-blocked', rolled_back: true });
+    expect(record.details.removal).toBeNull();
+    expect(lowestReady).toBeGreaterThanOrEqual(1);
+    const original = await h.readPodOrNull(held.metadata?.name ?? '');
+    expect(original?.metadata?.uid).toBe(held.metadata?.uid);
+    expect(original?.metadata?.deletionTimestamp).toBeUndefined();
+    expect(ended.status).toBe('failed');
   });
 });
 
