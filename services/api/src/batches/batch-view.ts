@@ -84,11 +84,6 @@ function batchStatus(batch: BatchRecord, members: MemberView[]): BatchStatus {
   return completed === 0 ? 'failed' : 'partially-failed';
 }
 
-/** Whether a member's migration may still be working on the cluster. */
-export function stillRunning(view: BatchView): boolean {
-  return view.status === 'running';
-}
-
 /** A member's record, unfinished: what a cancel can still act on. */
 export function cancellable(member: MemberView): boolean {
   return member.migration_id !== null && ['pending', 'waiting', 'running'].includes(member.status);
