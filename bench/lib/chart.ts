@@ -8,10 +8,10 @@ import { Resvg } from '@resvg/resvg-js';
 
 import { evaluate, type Verdict } from './evaluate.ts';
 import { formatRatio } from './format.ts';
-import type { Goal, Section } from './types.ts';
+import type { Comparison, Goal, Section } from './types.ts';
 
 /** Ratios beyond these are drawn at the edge, marked as clipped. */
-const CLIP_LOW = 1e-3;
+const CLIP_LOW = 1e-4;
 const CLIP_HIGH = 1e4;
 
 const WIDTH = 1100;
@@ -36,6 +36,7 @@ export interface ChartRow {
   p99: number | undefined;
   goal: Goal | undefined;
   verdict: Verdict;
+  better: Comparison['better'];
 }
 
 export function chartRows(sections: Section[]): ChartRow[] {
@@ -48,6 +49,7 @@ export function chartRows(sections: Section[]): ChartRow[] {
         p99: result.ratioP99,
         goal: comparison.goal,
         verdict: result.verdict,
+        better: comparison.better,
       };
     }),
   );
@@ -131,7 +133,7 @@ function rowParts(row: ChartRow, top: number, scale: Scale): string[] {
     text(
       LABEL_WIDTH,
       top + 36,
-      escapeXml(row.verdict),
+      escapeXml(`${row.verdict} · ${row.better} is better`),
       `font-size="11" text-anchor="end" fill="${colour}"`,
     ),
     ...bar('p50', row.p50, top + 6, colour, 1, scale),

@@ -120,7 +120,9 @@ async function openLoop(
     const scheduled = start + i * intervalMs;
     // Never early; a late timer still counts the latency from `scheduled`.
     while (performance.now() < scheduled) {
-      await new Promise((resolve) => setTimeout(resolve, scheduled - performance.now()));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, scheduled - performance.now())),
+      );
     }
     pending.push(timed(target, result, scheduled));
   }
