@@ -114,8 +114,7 @@ async function followGroup(
   let current = first;
 
   for (;;) {
-    if (view)
-      view.draw(describeBatch(current, barWidth).map((line) => line.slice(0, output.width - 1)));
+    if (view) view.draw(fitScreen(describeBatch(current, barWidth), output));
     else if (output.format === 'text')
       output.lines(previous === null ? describeBatch(current) : memberChanges(previous, current));
     if (!isBatchRunning(current)) break;
@@ -127,6 +126,20 @@ async function followGroup(
   }
   view?.finish();
   return current;
+}
+
+/**
+ * Cuts a frame to the terminal: lines to its width, and rows to its height, since
+ * lines scrolled off the top can no longer be redrawn.
+ */
+export function fitScreen(lines: string[], output: Pick<Output, 'width' | 'height'>): string[] {
+  const cut = lines.map((line) => line.slice(0, output.width - 1));
+  const room = Math.max(3, output.height - 2);
+  if (cut.length <= room) return cut;
+  return [
+    ...cut.slice(0, room - 1),
+    `  ... ${cut.length - room + 1} more lines: aso batch get or drain get shows all`,
+  ];
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseCommandLine } from './args.ts';
-import { batchBody, drainBody, groupExitCode } from './batch-commands.ts';
+import { batchBody, drainBody, fitScreen, groupExitCode } from './batch-commands.ts';
 import {
   describeBatch,
   describeCancels,
@@ -94,6 +94,15 @@ describe('batches and drains for people', () => {
     );
     expect(groupExitCode(drain)).toBe(EXIT.ok);
     expect(groupExitCode({ ...drain, status: 'partially-failed' })).toBe(EXIT.migrationFailed);
+  });
+
+  it('fits the live frame of a large batch to the terminal', () => {
+    const large = view(Array.from({ length: 50 }, (_, i) => member(`pod-${i}`, 'waiting')));
+    const lines = fitScreen(describeBatch(large), { width: 60, height: 12 });
+
+    expect(lines).toHaveLength(10);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(59);
+    expect(lines.at(-1)).toBe('  ... 44 more lines: aso batch get or drain get shows all');
   });
 
   it('writes a line only for members whose status changed', () => {

@@ -4,7 +4,7 @@ import type { OutputFormat } from './args.ts';
 
 /** Where a command writes, and how: the process's streams, or a test's. */
 export interface Terminal {
-  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: Writable;
 }
 
@@ -20,6 +20,8 @@ export interface Output {
   /** Whether live redrawing is possible: text output to a terminal. */
   live: boolean;
   width: number;
+  /** Rows of the terminal: a frame taller than this could not be redrawn in place. */
+  height: number;
 }
 
 const DEFAULT_WIDTH = 100;
@@ -39,6 +41,8 @@ export function createOutput(format: OutputFormat, terminal: Terminal): Output {
     },
     live: format === 'text' && terminal.stdout.isTTY === true,
     width: widthOf(terminal.stdout.columns),
+    height:
+      terminal.stdout.rows !== undefined && terminal.stdout.rows > 0 ? terminal.stdout.rows : 40,
   };
 }
 
