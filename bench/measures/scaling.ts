@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 
 import type { Comparison, Measure, Section } from '../lib/types.ts';
+import { busyShare, machineCpuTicks } from '../support/proc-cpu.ts';
 import type { Product } from '../support/product.ts';
 import { difference, sumBy } from '../support/prom-text.ts';
 import { createAndAwait, deleteBenchPods, samplePod, uniqueName } from '../support/sample-pods.ts';
@@ -22,6 +23,8 @@ interface Point {
   durations: number[];
   /** Mean latency of the product's Kubernetes requests (watches excluded) during the point. */
   apiLatencyMs: number;
+  /** Share of the machine's CPU busy during the point (every process, the bench's included). */
+  machineBusy: number;
 }
 
 /**
@@ -46,7 +49,8 @@ const scaling: Measure = async (context) => {
         points.push(point);
         context.log(
           `scaling: ${replicas} replica(s), ${inFlight} in flight: ` +
-            `${point.perMinute.toFixed(1)}/min, api ${point.apiLatencyMs.toFixed(1)} ms`,
+            `${point.perMinute.toFixed(1)}/min, api ${point.apiLatencyMs.toFixed(1)} ms, ` +
+            `machine CPU ${Math.round(point.machineBusy * 100)} % busy`,
         );
       }
     });
@@ -75,6 +79,7 @@ async function measurePoint(
   );
 
   const before = await latencyTotals(product);
+  const ticksBefore = await machineCpuTicks();
   const durations: number[] = [];
   const queue = [...pods];
   const startedAt = Date.now();
@@ -92,6 +97,7 @@ async function measurePoint(
   };
   await Promise.all(Array.from({ length: shape.inFlight }, loop));
   const elapsedMinutes = (Date.now() - startedAt) / 60_000;
+  const machineBusy = busyShare(ticksBefore, await machineCpuTicks());
   const latency = difference(await latencyTotals(product), before);
   await deleteBenchPods(kubeConfig, namespace);
 
@@ -100,6 +106,7 @@ async function measurePoint(
     perMinute: shape.migrations / elapsedMinutes,
     durations,
     apiLatencyMs: ((latency.get('sum') ?? 0) / (latency.get('count') ?? 1)) * 1000,
+    machineBusy,
   };
 }
 
@@ -159,6 +166,7 @@ function section(points: Point[], idleMs: number): Section {
     round(median(point.durations), 2),
     round(point.apiLatencyMs, 1),
     round(point.apiLatencyMs / idleMs, 2),
+    Math.round(point.machineBusy * 100),
   ]);
   const comparisons: Comparison[] = points
     .filter((point) => point.inFlight === 16)
@@ -195,6 +203,7 @@ function section(points: Point[], idleMs: number): Section {
           'p50 migration s',
           'apiserver latency ms',
           'ratio to idle',
+          'machine CPU busy %',
         ],
         rows,
         notes: [
@@ -203,6 +212,9 @@ function section(points: Point[], idleMs: number): Section {
           `idle apiserver latency: ${idleMs.toFixed(1)} ms per request (a list of the ` +
             "namespace's pods, from the bench, cluster idle); under load: the mean of the " +
             "product's own aso_kubernetes_request_duration_seconds, watches left out",
+          'machine CPU busy: every process of the machine during the point (other work on a ' +
+            'shared machine included); near 100 % the control plane, the services and the ' +
+            'simulator compete for the cores, and more replicas add processes, not cores',
           'each migration waits 1 s for the simulated Ready and up to 2 s for the evicted ' +
             "original to go (the simulator's deletion cap): a lone migration is mostly waiting, " +
             'so throughput grows with what is in flight until a shared resource saturates',

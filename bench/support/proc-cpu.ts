@@ -63,3 +63,22 @@ export async function childPidsNamed(names: readonly string[]): Promise<Map<stri
   }
   return found;
 }
+
+/** The machine's CPU time so far, all cores, in clock ticks: busy and in total. */
+export async function machineCpuTicks(): Promise<{ busy: number; total: number }> {
+  const first = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+  const ticks = first.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Share of the machine's CPU time that was busy between two readings, 0 to 1. */
+export function busyShare(
+  before: { busy: number; total: number },
+  after: { busy: number; total: number },
+): number {
+  const total = after.total - before.total;
+  return total > 0 ? (after.busy - before.busy) / total : 0;
+}

@@ -88,15 +88,7 @@ export class WorkloadWatch {
 
   /** Milliseconds within [from, to] during which no pod of the workload served. */
   downtimeMs(from: number, to: number): number {
-    let down = 0;
-    for (let index = 0; index < this.timeline.length; index++) {
-      const [at, serving] = this.timeline[index] ?? [0, 0];
-      const until = this.timeline[index + 1]?.[0] ?? to;
-      const start = Math.max(at, from);
-      const end = Math.min(until, to);
-      if (serving === 0 && end > start) down += end - start;
-    }
-    return down;
+    return timeWithNone(this.timeline, from, to);
   }
 
   stop(): void {
@@ -115,4 +107,24 @@ export class WorkloadWatch {
     if (this.timeline.at(-1)?.[1] !== count) this.timeline.push([now, count]);
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+/**
+ * Milliseconds within [from, to] during which the count was zero, from a timeline of
+ * [epoch ms, count from then on] in time order. Before the first entry nothing is known,
+ * so nothing is counted.
+ */
+export function timeWithNone(
+  timeline: readonly (readonly [number, number])[],
+  from: number,
+  to: number,
+): number {
+  let none = 0;
+  timeline.forEach(([at, count], index) => {
+    const until = timeline[index + 1]?.[0] ?? to;
+    const start = Math.max(at, from);
+    const end = Math.min(until, to);
+    if (count === 0 && end > start) none += end - start;
+  });
+  return none;
 }
