@@ -68,9 +68,10 @@ export function describeBatch(view: BatchView, barWidth = 30): string[] {
   const total = view.members.length;
   const filled = total === 0 ? barWidth : Math.round((ended / total) * barWidth);
 
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
   const lines = [
     `${view.kind} ${view.batch_id}  ${selectionOf(view)} -> ${view.target_node}  ${view.status}`,
-    `  [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${ended}/${total} ended; ${countsLine(view)}; at most ${view.max_in_flight} in flight`,
+    `  ${bar} ${ended}/${total} ended; ${countsLine(view)}; at most ${view.max_in_flight} in flight`,
   ];
   if (total > 0) {
     lines.push(
@@ -87,10 +88,9 @@ export function describeBatch(view: BatchView, barWidth = 30): string[] {
       ),
     );
   }
+  const node = view.drain?.node ?? 'the node';
   for (const left of view.drain?.left ?? []) {
-    lines.push(
-      `  left on ${view.drain?.node ?? 'the node'}: ${podName(left.pod)} (${left.code}): ${left.reason}`,
-    );
+    lines.push(`  left on ${node}: ${podName(left.pod)} (${left.code}): ${left.reason}`);
   }
   return lines;
 }

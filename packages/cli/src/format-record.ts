@@ -22,9 +22,8 @@ export function describeRecord(record: MigrationRecord): string[] {
   ];
   const details = record.details;
   if (details.new_pod_name) {
-    lines.push(
-      `new pod    ${details.new_pod_name} on ${details.new_pod_node ?? '?'}${details.new_pod_ready_at ? `, Ready at ${clock(details.new_pod_ready_at)}` : ''}`,
-    );
+    const ready = details.new_pod_ready_at ? `, Ready at ${clock(details.new_pod_ready_at)}` : '';
+    lines.push(`new pod    ${details.new_pod_name} on ${details.new_pod_node ?? '?'}${ready}`);
   }
   if (details.strategy) lines.push(`strategy   ${strategyLine(record)}`);
   if (details.pv_claim_name)
@@ -132,12 +131,15 @@ export function table(header: string[], rows: string[][]): string[] {
 /** `aso plan`: the pre-flight's plan, readable. */
 export function describePlan(plan: MigrationPlan): string[] {
   const { before, after } = plan.resources;
-  const subject = `${plan.pod.namespace}/${plan.pod.name} ${plan.source_node} -> ${plan.target_node}`;
+  const { pod } = plan;
+  const subject = `${pod.namespace}/${pod.name} ${plan.source_node} -> ${plan.target_node}`;
+  const [cpuBefore, cpuAfter] = [before, after].map((r) => cpu(r.requested.cpu_millicores));
+  const [memoryBefore, memoryAfter] = [before, after].map((r) => memory(r.requested.memory_bytes));
   const lines = [
     `plan       ${subject} (dry run: nothing was changed)`,
     `strategy   ${strategyOf(plan)}: ${plan.volumes.strategy_reason}`,
-    `requests   cpu ${cpu(before.requested.cpu_millicores)} -> ${cpu(after.requested.cpu_millicores)}, ` +
-      `memory ${memory(before.requested.memory_bytes)} -> ${memory(after.requested.memory_bytes)}, ` +
+    `requests   cpu ${cpuBefore ?? ''} -> ${cpuAfter ?? ''}, ` +
+      `memory ${memoryBefore ?? ''} -> ${memoryAfter ?? ''}, ` +
       `QoS ${before.qos_class} -> ${after.qos_class}`,
     `target     ${capacityLine(plan)}`,
     `placement  ${plan.placement.description}`,
@@ -174,8 +176,7 @@ function strategyOf(plan: MigrationPlan): string {
 
 function capacityLine(plan: MigrationPlan): string {
   const { cpu: cpuFit, memory: memoryFit, node } = plan.capacity;
-  return (
-    `${node} has cpu ${cpu(cpuFit.free)} free of ${cpu(cpuFit.allocatable)} (needs ${cpu(cpuFit.requested)}), ` +
-    `memory ${memory(memoryFit.free)} free of ${memory(memoryFit.allocatable)} (needs ${memory(memoryFit.requested)})`
-  );
+  const fit = (unit: (value: number) => string, figures: typeof cpuFit) =>
+    `${unit(figures.free)} free of ${unit(figures.allocatable)} (needs ${unit(figures.requested)})`;
+  return `${node} has cpu ${fit(cpu, cpuFit)}, memory ${fit(memory, memoryFit)}`;
 }

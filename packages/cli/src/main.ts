@@ -109,7 +109,8 @@ function asCliError(error: unknown): CliError {
 }
 
 const INTERRUPTED =
-  'stopped following on Ctrl-C; the migration, batch or drain goes on: aso get (or batch get, drain get) shows it';
+  'stopped following on Ctrl-C; the migration, batch or drain goes on: ' +
+  'aso get (or batch get, drain get) shows it';
 
 /** The process's streams and environment; Ctrl-C stops following instead of killing. */
 function processRuntime(): Runtime {

@@ -145,9 +145,8 @@ export function renderFrame(state: ProgressState, options: FrameOptions): string
   for (const name of STAGE_NAMES) {
     const stage = state.stages[name];
     const elapsed = elapsedOf(stage, options.now);
-    lines.push(
-      `  ${name.padEnd(8)}${bar(stage.fraction, barWidth)} ${percent(stage.fraction)}  ${stage.note}${elapsed}`,
-    );
+    const gauge = `${bar(stage.fraction, barWidth)} ${percent(stage.fraction)}`;
+    lines.push(`  ${name.padEnd(8)}${gauge}  ${stage.note}${elapsed}`);
   }
   if (state.lastEvent) lines.push(`  ${clock(state.lastEvent.at)} ${state.lastEvent.message}`);
   return lines.map((line) => fit(line, options.width));

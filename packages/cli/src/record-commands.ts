@@ -50,7 +50,8 @@ export async function cancelMigration(
     output.lines([`migration ${id} cancelled`]);
   } else {
     output.lines([
-      `cancel requested: the ${body.stage ?? 'running'} stage of migration ${id} rolls back and ends it cancelled`,
+      `cancel requested: the ${body.stage ?? 'running'} stage of migration ${id} rolls back ` +
+        'and ends it cancelled',
       `follow it with: aso get ${id}`,
     ]);
   }
