@@ -38,14 +38,23 @@ function isReady(pod: V1Pod): boolean {
 }
 
 /** A Ready pod on worker-1 with the label and measured CPU usage asked for. */
-async function loadedPod(label: string, prefix: string, cpu: string): Promise<string> {
+async function loadedPod(
+  label: string,
+  prefix: string,
+  cpu: string,
+  requestedCpu?: string,
+): Promise<string> {
+  const resources = requestedCpu === undefined ? {} : { requests: { cpu: requestedCpu } };
   const pod = await h.podOn(
     'worker-1',
     {
       prefix,
       labels: { app: label },
       annotations: { 'sim.aso.dev/usage': `app=${cpu}/64Mi` },
-      spec: { terminationGracePeriodSeconds: 1 },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'app', image: 'nginx:1.27', resources }],
+      },
     },
     isReady,
   );
@@ -207,17 +216,18 @@ describe('a pod already migrating', () => {
   });
 });
 
-describe('a dry-run policy', () => {
+describe('a dry-run policy with a threshold relative to the requests', () => {
   it('reports the migration it would start, and starts none', async () => {
     const label = `dry-${randomUUID().slice(0, 6)}`;
-    const hot = await loadedPod(label, 'dry-hot', '900m');
+    // 900m used of 1 requested: above a threshold of 80% of the requests.
+    const hot = await loadedPod(label, 'dry-hot', '900m', '1');
 
     await putPolicy({
       name: 'dry-run',
       namespace: h.namespace.name,
       selector: { match_labels: { app: label } },
       metric: 'cpu',
-      threshold: '500m',
+      threshold: '80%',
       for_seconds: 0,
       target_nodes: ['worker-3', 'worker-2'],
       dry_run: true,

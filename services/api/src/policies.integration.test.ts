@@ -87,14 +87,16 @@ describe('POST /api/v1/policies', () => {
     expect((await call('GET', '/api/v1/policies')).json).toEqual({ items: [], count: 0 });
   });
 
-  it('refuses a threshold that is not a quantity', async () => {
+  it('refuses a threshold that is neither a quantity nor a percentage', async () => {
     const answer = await call('POST', '/api/v1/policies', { body: { ...policy, threshold: 'x' } });
 
     expect(answer.status).toBe(400);
     expect(answer.json['errors']).toEqual([
       {
         field: 'threshold',
-        message: 'threshold "x" is not a Kubernetes quantity (e.g. "800m" or "2")',
+        message:
+          'threshold "x" is neither a Kubernetes quantity (e.g. "800m" or "2") ' +
+          'nor a percentage of the requests (e.g. "80%")',
       },
     ]);
   });

@@ -8,3 +8,4 @@ export * from './policy-scheduler.ts';
 export * from './policy-service.ts';
 export * from './policy-store.ts';
 export * from './policy-target.ts';
+export * from './threshold.ts';

@@ -16,10 +16,11 @@ import {
   type PolicyDecision,
   type PolicyRun,
 } from './decision.ts';
-import { labelSelectorOf, thresholdValue, type StoredPolicy } from './policy.ts';
+import { labelSelectorOf, type StoredPolicy } from './policy.ts';
 import type { PolicyMetrics } from './policy-metrics.ts';
 import type { PolicyStore } from './policy-store.ts';
 import { choosePolicyTarget, type TargetRefusal } from './policy-target.ts';
+import { thresholdForPod } from './threshold.ts';
 
 export interface PolicyEvaluatorDeps {
   kube: KubeClients;
@@ -34,7 +35,6 @@ export interface PolicyEvaluatorDeps {
 /** What one policy knows while it goes through its pods in one evaluation. */
 interface PolicyPass {
   policy: StoredPolicy;
-  threshold: number;
   now: Date;
   previousAbove: Map<string, Date>;
   nextAbove: Map<string, Date>;
@@ -94,7 +94,6 @@ async function startPass(
 
   return {
     policy,
-    threshold: thresholdValue(policy),
     now,
     previousAbove: await deps.policies.aboveSince(policy.name),
     nextAbove: new Map(),
@@ -141,16 +140,16 @@ async function evaluatePod(
     return { ...base, decision: 'unmeasured', reason: measured.reason };
   }
 
-  const cpu = pass.policy.metric === 'cpu';
-  const value = cpu ? measured.cpu_millicores : measured.memory_bytes;
-  const usage = cpu ? formatMillicores(value) : formatBytes(value);
-  const state = heldState(
-    pass.policy,
-    value,
-    pass.threshold,
-    pass.previousAbove.get(name) ?? null,
-    pass.now,
-  );
+  const { metric } = pass.policy;
+  const value = metric === 'cpu' ? measured.cpu_millicores : measured.memory_bytes;
+  const usage = metric === 'cpu' ? formatMillicores(value) : formatBytes(value);
+  const threshold = thresholdForPod(pass.policy, pod);
+  if ('unavailable' in threshold) {
+    return { ...base, usage, decision: 'unmeasured', reason: threshold.unavailable };
+  }
+
+  const since = pass.previousAbove.get(name) ?? null;
+  const state = heldState(pass.policy, value, threshold.value, since, pass.now);
   if (state.aboveSince) pass.nextAbove.set(name, state.aboveSince);
   const seen = { ...base, usage, above_since: state.aboveSince?.toISOString() ?? null };
 
@@ -158,7 +157,7 @@ async function evaluatePod(
     return {
       ...seen,
       decision: 'below-threshold',
-      reason: `${pass.policy.metric} usage ${usage} is not above the threshold ${pass.policy.threshold}`,
+      reason: `${metric} usage ${usage} is not above the threshold ${threshold.text}`,
     };
   }
   if (!state.held) {
@@ -166,7 +165,7 @@ async function evaluatePod(
       ...seen,
       decision: 'not-held-long-enough',
       reason:
-        `${pass.policy.metric} usage ${usage} is above ${pass.policy.threshold}, ` +
+        `${metric} usage ${usage} is above ${threshold.text}, ` +
         `but not yet for ${pass.policy.for_seconds} s`,
     };
   }

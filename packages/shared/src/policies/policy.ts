@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { cpuToMillicores, memoryToBytes } from '../quantity.ts';
+import { thresholdProblem } from './threshold.ts';
 
 // Kubernetes names and labels: https://kubernetes.io/docs/concepts/overview/working-with-objects/
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -15,7 +15,6 @@ export const MAX_COOLDOWN_SECONDS = 7 * 24 * 3600;
 export const MAX_POLICY_IN_FLIGHT = 50;
 
 export const POLICY_METRICS = ['cpu', 'memory'] as const;
-export type PolicyMetric = (typeof POLICY_METRICS)[number];
 
 const dnsLabel = (what: string) =>
   z
@@ -98,8 +97,11 @@ export const policySchema = z
       namespace: dnsLabel('namespace'),
       selector,
       metric: z.enum(POLICY_METRICS, { error: 'metric must be "cpu" or "memory"' }),
-      /** Measured usage above this quantity counts as hot, e.g. "800m" (cpu) or "1Gi" (memory). */
-      threshold: z.string({ error: 'threshold must be a Kubernetes quantity string' }),
+      /**
+       * Measured usage above this counts as hot: a quantity, e.g. "800m" (cpu) or "1Gi"
+       * (memory), or a percentage of what the pod's containers request, e.g. "80%".
+       */
+      threshold: z.string({ error: 'threshold must be a string, e.g. "800m", "1Gi" or "80%"' }),
       /** How long usage must stay above the threshold before a migration starts. */
       for_seconds: seconds('for_seconds', MAX_FOR_SECONDS).default(60),
       /** Where hot pods go: the first node of the list that fits the pod. */
@@ -137,24 +139,6 @@ export type PolicyInput = z.input<typeof policySchema>;
 function unknownFields(issue: { code?: string; keys?: string[] }): string | undefined {
   if (issue.code !== 'unrecognized_keys') return undefined;
   return `unknown field(s): ${(issue.keys ?? []).join(', ')}`;
-}
-
-function thresholdProblem(metric: PolicyMetric, threshold: string): string | null {
-  let value: number;
-  try {
-    value = thresholdValue({ metric, threshold });
-  } catch {
-    const example = metric === 'cpu' ? '"800m" or "2"' : '"512Mi" or "1Gi"';
-    return `threshold "${threshold}" is not a Kubernetes quantity (e.g. ${example})`;
-  }
-  return value > 0 && Number.isFinite(value) ? null : 'threshold must be greater than zero';
-}
-
-/** The threshold in the unit measured usage comes in: millicores for cpu, bytes for memory. */
-export function thresholdValue(policy: Pick<Policy, 'metric' | 'threshold'>): number {
-  return policy.metric === 'cpu'
-    ? cpuToMillicores(policy.threshold)
-    : memoryToBytes(policy.threshold);
 }
 
 /** The selector as the Kubernetes API takes it: "k1=v1,k2=v2". */

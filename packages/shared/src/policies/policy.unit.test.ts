@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError } from '../errors.ts';
-import { labelSelectorOf, policySchema, thresholdValue } from './policy.ts';
+import type { V1Pod } from '@kubernetes/client-node';
+
+import { labelSelectorOf, policySchema } from './policy.ts';
 import { parsePolicyFile } from './policy-file.ts';
+import { parseThreshold, thresholdForPod } from './threshold.ts';
 
 const valid = {
   name: 'hot-trainers',
@@ -31,10 +34,35 @@ describe('a policy', () => {
     });
   });
 
-  it('reads the threshold in the unit of its metric', () => {
-    expect(thresholdValue({ metric: 'cpu', threshold: '800m' })).toBe(800);
-    expect(thresholdValue({ metric: 'cpu', threshold: '2' })).toBe(2000);
-    expect(thresholdValue({ metric: 'memory', threshold: '1Gi' })).toBe(2 ** 30);
+  it('reads the threshold in the unit of its metric, or as a percentage', () => {
+    expect(parseThreshold('cpu', '800m')).toEqual({ kind: 'quantity', value: 800 });
+    expect(parseThreshold('cpu', '2')).toEqual({ kind: 'quantity', value: 2000 });
+    expect(parseThreshold('memory', '1Gi')).toEqual({ kind: 'quantity', value: 2 ** 30 });
+    expect(parseThreshold('cpu', '80%')).toEqual({ kind: 'percent-of-requests', percent: 80 });
+  });
+
+  it("applies a percentage to the pod's summed requests, only when every container has one", () => {
+    const pod = (requests: (string | undefined)[]): V1Pod => ({
+      spec: {
+        containers: requests.map((cpu, index) => ({
+          name: `c${String(index)}`,
+          resources: cpu === undefined ? {} : { requests: { cpu } },
+        })),
+      },
+    });
+    const policy = { metric: 'cpu' as const, threshold: '80%' };
+
+    expect(thresholdForPod(policy, pod(['500m', '500m']))).toEqual({
+      value: 800,
+      text: '80% of the requested 1 (800m)',
+    });
+    expect(thresholdForPod(policy, pod(['500m', undefined]))).toEqual({
+      unavailable: 'container c1 requests no cpu: a threshold of 80% of the requests cannot apply',
+    });
+    expect(thresholdForPod({ metric: 'cpu', threshold: '750m' }, pod([]))).toEqual({
+      value: 750,
+      text: '750m',
+    });
   });
 
   it('turns its selector into a label selector', () => {
@@ -60,10 +88,14 @@ describe('a policy', () => {
       'target_nodes: target_nodes must name at least one node',
     ]);
     expect(problems({ ...valid, threshold: 'lots' })).toEqual([
-      'threshold: threshold "lots" is not a Kubernetes quantity (e.g. "800m" or "2")',
+      'threshold: threshold "lots" is neither a Kubernetes quantity (e.g. "800m" or "2") ' +
+        'nor a percentage of the requests (e.g. "80%")',
     ]);
     expect(problems({ ...valid, threshold: '0' })).toEqual([
       'threshold: threshold must be greater than zero',
+    ]);
+    expect(problems({ ...valid, threshold: '2000%' })).toEqual([
+      'threshold: a percentage threshold must be at most 1000%',
     ]);
   });
 
@@ -116,7 +148,8 @@ describe('the policy file', () => {
     expect(() => parsePolicyFile(text, 'p.json')).toThrow(ConfigError);
     expect(() => parsePolicyFile(text, 'p.json')).toThrow(
       'ASO_POLICIES_FILE p.json is invalid: ' +
-        'policies[1].threshold: threshold "lots" is not a Kubernetes quantity (e.g. "800m" or "2"); ' +
+        'policies[1].threshold: threshold "lots" is neither a Kubernetes quantity ' +
+        '(e.g. "800m" or "2") nor a percentage of the requests (e.g. "80%"); ' +
         'policies[2].namespace: namespace must be a string',
     );
     const twice = JSON.stringify({ policies: [valid, { ...valid, threshold: '1' }] });
