@@ -26,7 +26,8 @@ describe('the pre-flight without a source node', () => {
   });
 
   it('refuses a pod that no node runs yet', async () => {
-    const unscheduled = pod('tf-train-0', { nodeName: undefined });
+    const unscheduled = pod('tf-train-0');
+    delete unscheduled.spec?.nodeName;
 
     await expect(planMigration(clusterWith(unscheduled), request)).rejects.toThrow(
       PodNotScheduledError,
