@@ -117,7 +117,9 @@ export function gateHeldPod(
   if (gates.inFlight >= policy.max_in_flight) {
     return {
       decision: 'max-in-flight',
-      reason: `${gates.inFlight} of at most ${policy.max_in_flight} migrations of this policy are unfinished`,
+      reason:
+        `${gates.inFlight} of at most ${policy.max_in_flight} migrations ` +
+        'of this policy are unfinished',
     };
   }
   return { decision: 'eligible' };

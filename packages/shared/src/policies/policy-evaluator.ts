@@ -140,18 +140,31 @@ async function evaluatePod(
     return { ...base, decision: 'unmeasured', reason: measured.reason };
   }
 
+  const value = pass.policy.metric === 'cpu' ? measured.cpu_millicores : measured.memory_bytes;
+  return judgeUsage(deps, pass, pod, value);
+}
+
+/** Compares a measured pod with the threshold, keeps its hold, and acts once it is held. */
+async function judgeUsage(
+  deps: PolicyEvaluatorDeps,
+  pass: PolicyPass,
+  pod: V1Pod,
+  value: number,
+): Promise<PodEvaluation> {
   const { metric } = pass.policy;
-  const value = metric === 'cpu' ? measured.cpu_millicores : measured.memory_bytes;
+  const name = nameOf(pod);
+  const node = pod.spec?.nodeName ?? '';
   const usage = metric === 'cpu' ? formatMillicores(value) : formatBytes(value);
+  const base = { pod: name, node, usage, above_since: null };
   const threshold = thresholdForPod(pass.policy, pod);
   if ('unavailable' in threshold) {
-    return { ...base, usage, decision: 'unmeasured', reason: threshold.unavailable };
+    return { ...base, decision: 'unmeasured', reason: threshold.unavailable };
   }
 
   const since = pass.previousAbove.get(name) ?? null;
   const state = heldState(pass.policy, value, threshold.value, since, pass.now);
   if (state.aboveSince) pass.nextAbove.set(name, state.aboveSince);
-  const seen = { ...base, usage, above_since: state.aboveSince?.toISOString() ?? null };
+  const seen = { ...base, above_since: state.aboveSince?.toISOString() ?? null };
 
   if (!state.above) {
     return {
@@ -246,7 +259,9 @@ async function start(
     decision: 'migration-started',
     migration_id: migrationId,
     target_node: target,
-    reason: `usage held above ${policy.threshold} for ${policy.for_seconds} s: migrating from ${source} to ${target}`,
+    reason:
+      `usage held above ${policy.threshold} for ${policy.for_seconds} s: ` +
+      `migrating from ${source} to ${target}`,
   };
 }
 

@@ -71,9 +71,10 @@ export function thresholdForPod(
   }
 
   const value = (requested * threshold.percent) / 100;
+  const percent = `${String(threshold.percent)}%`;
   return {
     value,
-    text: `${String(threshold.percent)}% of the requested ${format(requested)} (${format(Math.round(value))})`,
+    text: `${percent} of the requested ${format(requested)} (${format(Math.round(value))})`,
   };
 }
 
