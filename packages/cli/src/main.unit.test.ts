@@ -59,6 +59,46 @@ async function apiStillWorking(): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** An API without the event stream (an older version): the record is all there is. */
+async function apiWithoutEvents(): Promise<string> {
+  let reads = 0;
+  const record = (status: string, message: string) => ({
+    migration_id: ID,
+    status,
+    stage: status === 'completed' ? null : 'pod',
+    message,
+    updated_at: '2026-12-04T21:00:05.000Z',
+    duration_ms: 5_000,
+    request: { pod_name: 'p', pod_namespace: 'default', source_node: 'a', target_node: 'b' },
+    details: { new_pod_name: null, strategy: null, warnings: [], savings: null },
+    error: null,
+  });
+  server = createServer((req, res) => {
+    const json = (status: number, body: unknown, type = 'application/json') => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'POST') {
+      json(202, record('pending', 'migration queued'));
+      return;
+    }
+    if (req.url?.endsWith('/events')) {
+      const detail = `no route for GET ${req.url}`;
+      json(404, { status: 404, code: 'route-not-found', detail }, 'application/problem+json');
+      return;
+    }
+    reads += 1;
+    json(
+      200,
+      reads < 2
+        ? record('running', 'creating the new pod')
+        : record('completed', 'migration completed'),
+    );
+  });
+  await new Promise<void>((done) => server?.listen(0, '127.0.0.1', done));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 function runtime(apiUrl: string, signal?: AbortSignal) {
   const stdout = new Collected();
   const stderr = new Collected();
@@ -78,6 +118,22 @@ describe('aso as a whole', () => {
     expect(await running).toBe(EXIT.interrupted);
     expect(io.stdout.text).toContain('accepted          migration accepted');
     expect(io.stderr.text).toBe('aso: stopped following on Ctrl-C; the migration goes on\n');
+  });
+
+  it('reads the record instead when the API has no event stream', async () => {
+    const io = runtime(await apiWithoutEvents());
+
+    expect(await main(['migrate', 'p', '--to', 'b'], io)).toBe(EXIT.ok);
+    expect(io.stderr.text).toMatch(
+      /^aso: no route for GET .*\/events \(route-not-found, HTTP 404\); reading the migration's record instead\n$/,
+    );
+    expect(io.stdout.text.split('\n').slice(1)).toEqual([
+      '21:00:05 pod running: creating the new pod',
+      '21:00:05 - completed: migration completed',
+      'completed in 5.0 s',
+      'savings    not known yet',
+      '',
+    ]);
   });
 
   it('answers a usage error as one JSON document when JSON was asked for', async () => {

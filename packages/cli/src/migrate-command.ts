@@ -8,6 +8,7 @@ import { outcomeLines, subjectOf } from './format-record.ts';
 import { LiveView } from './live-view.ts';
 import type { MigrationEvent } from './migration-event.ts';
 import type { Output } from './output.ts';
+import { pollUntilFinished, streamUnusable } from './poll-record.ts';
 import { applyEvent, eventLine, renderFrame, startProgress } from './progress.ts';
 
 type MigrateInvocation = Extract<Invocation, { command: 'migrate' }>;
@@ -48,11 +49,26 @@ export async function migrate(
     return EXIT.ok;
   }
 
-  await followWithProgress(client, accepted, output, signal);
+  await followOrPoll(client, accepted, output, signal);
   const { body: record } = await client.get<MigrationRecord>(`/api/v1/migrations/${id}`);
   if (output.format === 'json') output.json(record);
   else output.lines(outcomeLines(record));
   return record.status === 'completed' ? EXIT.ok : EXIT.migrationFailed;
+}
+
+async function followOrPoll(
+  client: ApiClient,
+  accepted: MigrationRecord,
+  output: Output,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await followWithProgress(client, accepted, output, signal);
+  } catch (error) {
+    if (signal.aborted || !streamUnusable(error)) throw error;
+    output.note(`aso: ${error.message}; reading the migration's record instead`);
+    await pollUntilFinished(client, accepted.migration_id, output, signal);
+  }
 }
 
 /**
