@@ -10,7 +10,7 @@ export const EXIT = {
   usage: 2,
   /** The API refused the request (4xx): invalid, unknown id, conflict, bad token. */
   refused: 3,
-  /** The API could not be reached, answered 5xx, or its event stream kept dropping. */
+  /** The API could not be reached, or answered 5xx. */
   unavailable: 4,
   /** Ctrl-C while following: the migration itself goes on. */
   interrupted: 130,
