@@ -162,6 +162,7 @@ describe('a policy over measured CPU', () => {
 
     const metrics = await (await fetch(`${h.system.workerMetricsUrls.metrics}/metrics`)).text();
     expect(metrics).toMatch(/aso_policy_decisions_total\{decision="migration-started"[^}]*\} 1\b/);
+    expect(metrics).toMatch(/aso_migrations_started_total\{[^}]*\} 1\b/);
 
     await h.api('/api/v1/policies/hot-trainers', { method: 'DELETE' });
   });

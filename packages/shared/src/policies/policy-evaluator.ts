@@ -75,6 +75,8 @@ export async function evaluatePolicy(
     run.pods.push(evaluation);
   }
 
+  // A policy deleted while it was evaluated leaves no state behind.
+  if ((await deps.policies.get(policy.name)) === null) return run;
   await deps.policies.setAboveSince(policy.name, pass.nextAbove);
   await deps.policies.recordRun(policy.name, run);
   return run;
@@ -249,6 +251,7 @@ async function start(
   });
   pass.lastStartedAt = pass.now;
   pass.inFlight += 1;
+  deps.metrics.countMigrationStarted();
   deps.logger.info(
     { policy: policy.name, pod: seen.pod, migrationId, source, target },
     'policy started a migration',

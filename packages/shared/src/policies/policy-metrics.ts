@@ -1,9 +1,12 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
+import { createMigrationMetrics } from '../metrics.ts';
 import { POLICY_DECISIONS, type PolicyDecision } from './decision.ts';
 
 export interface PolicyMetrics {
   countDecision(decision: PolicyDecision): void;
+  /** A policy started a migration: counted with the gateway's, so started - finished stays true. */
+  countMigrationStarted(): void;
   observeRun(seconds: number, outcome: 'evaluated' | 'skipped' | 'failed'): void;
 }
 
@@ -26,12 +29,16 @@ export function createPolicyMetrics(registry: Registry): PolicyMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
+  const migrations = createMigrationMetrics(registry);
   // Every decision starts at zero, so that its first occurrence shows in increase().
   for (const decision of POLICY_DECISIONS) decisions.inc({ decision }, 0);
 
   return {
     countDecision: (decision) => {
       decisions.inc({ decision });
+    },
+    countMigrationStarted: () => {
+      migrations.countStarted();
     },
     observeRun: (seconds, outcome) => {
       runs.observe({ outcome }, seconds);
