@@ -14,8 +14,8 @@ import type { Comparison, Goal, Section } from './types.ts';
 const CLIP_LOW = 1e-4;
 const CLIP_HIGH = 1e4;
 
-const WIDTH = 1100;
-const LABEL_WIDTH = 420;
+const WIDTH = 1250;
+const LABEL_WIDTH = 540;
 const PLOT_LEFT = LABEL_WIDTH + 20;
 const PLOT_RIGHT = WIDTH - 70;
 const TOP = 70;
@@ -127,7 +127,7 @@ function rowParts(row: ChartRow, top: number, scale: Scale): string[] {
     text(
       LABEL_WIDTH,
       top + 20,
-      escapeXml(truncate(row.label, 58)),
+      escapeXml(truncate(row.label, 74)),
       'font-size="13" text-anchor="end"',
     ),
     text(
@@ -157,7 +157,18 @@ function bar(
   opacity: number,
   scale: Scale,
 ): string[] {
-  if (value === undefined || value <= 0) return [];
+  if (value === undefined || value < 0) return [];
+  // Zero has no place on a log scale: its figure is printed without a bar.
+  if (value === 0) {
+    return [
+      text(
+        scale.x(1) + 4,
+        y + BAR_HEIGHT - 3,
+        `${name} 0× (no bar on a log scale)`,
+        'font-size="11"',
+      ),
+    ];
+  }
 
   const one = scale.x(1);
   const end = scale.x(value);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { chartRows, chartSvg } from './chart.ts';
 import { evaluate } from './evaluate.ts';
+import { formatNumber, formatRatio } from './format.ts';
 import { reportJson, reportMarkdown, type BenchReport } from './report.ts';
 import type { Comparison, Section } from './types.ts';
 
@@ -140,5 +141,36 @@ describe('chartSvg', () => {
     expect(svg).toContain('Title &amp; more');
     expect(svg).toContain('stroke-dasharray');
     expect(svg).toContain('4×');
+  });
+});
+
+describe('chart rows at the edges of a log scale', () => {
+  it('prints a zero ratio without a bar and marks ratios beyond the axis as clipped', () => {
+    const zero = comparison({
+      subject: { label: 'a', samples: [0] },
+      baseline: { label: 'b', samples: [5] },
+    });
+    const tiny = comparison({
+      subject: { label: 'a', samples: [1] },
+      baseline: { label: 'b', samples: [1e6] },
+    });
+    const svg = chartSvg(
+      chartRows([{ item: 7, title: 'edges', comparisons: [zero, tiny] }]),
+      'edges',
+    );
+    expect(svg).toContain('p50 0× (no bar on a log scale)');
+    expect(svg).toContain('(clipped)');
+  });
+});
+
+describe('formatNumber', () => {
+  it('prints whole numbers whole and keeps a few significant digits otherwise', () => {
+    expect(formatNumber(40)).toBe('40');
+    expect(formatNumber(1234.6)).toBe('1,235');
+    expect(formatNumber(12.34)).toBe('12.3');
+    expect(formatNumber(1.5)).toBe('1.5');
+    expect(formatNumber(0.00034)).toBe('0.00034');
+    expect(formatNumber(undefined)).toBe('–');
+    expect(formatRatio(2)).toBe('2×');
   });
 });
