@@ -121,7 +121,8 @@ async function main(): Promise<void> {
   };
   await writeReport(report, options.name);
   // Measures' clients may leave handles (sockets in TIME_WAIT, timers): the report is written.
-  process.exit(0);
+  // A missed goal is a finding, not a failure; a measure that could not finish is.
+  process.exit(report.failures.length > 0 ? 1 : 0);
 }
 
 async function writeReport(report: BenchReport, name: string): Promise<void> {
