@@ -11,11 +11,12 @@ FROM node:24-slim AS build
 WORKDIR /app
 
 # The manifests first, so that the dependency layer is rebuilt only when they change.
-# Every workspace's package.json is needed for npm ci, local-cluster's too (its code is
-# for development only and is not copied).
+# Every workspace's package.json is needed for npm ci, local-cluster's and the CLI's too
+# (their code is for operators' and developers' machines and is not copied).
 COPY package.json package-lock.json tsconfig.json ./
 COPY packages/shared/package.json packages/shared/
 COPY packages/local-cluster/package.json packages/local-cluster/
+COPY packages/cli/package.json packages/cli/
 COPY services/api/package.json services/api/
 COPY services/capture-worker/package.json services/capture-worker/
 COPY services/pod-worker/package.json services/pod-worker/
