@@ -7,7 +7,8 @@ import { withSession } from '../support/session.ts';
 /** Migrations run at once per sample: more CPU per sample than one, so ticks of 10 ms matter less. */
 const BATCH = 4;
 const WARM_UP_BATCHES = 1;
-const IDLE_WINDOW_MS = 5_000;
+/** Quiet time before each batch, to read the control plane's CPU with no migration running. */
+const IDLE_WINDOW_MS = 2_000;
 const CONTROL_PLANE = ['kube-apiserver', 'etcd'] as const;
 
 interface Batch {
@@ -18,6 +19,8 @@ interface Batch {
   /** Per service, CPU seconds per migration. */
   byService: Map<string, number>;
   seconds: number;
+  /** kube-apiserver and etcd CPU seconds per second just before the batch, with none running. */
+  idleRate: number;
 }
 
 /**
@@ -33,7 +36,6 @@ const cpu: Measure = (context) =>
       throw new Error('kube-apiserver and etcd are not children of the bench process');
     }
 
-    const idleRate = await idleCpuRate(controlPids);
     const batches: Batch[] = [];
     const rounds = context.quick ? 2 : 5;
     for (let round = -WARM_UP_BATCHES; round < rounds; round++) {
@@ -42,7 +44,8 @@ const cpu: Measure = (context) =>
         cluster.kubeConfig,
         pods.map((name) => samplePod({ name, namespace, node: 'worker-1', requestDivisor: 4 })),
       );
-      const batch = await measureBatch(product, controlPids, namespace, pods);
+      const idleRate = await idleCpuRate(controlPids);
+      const batch = { ...(await measureBatch(product, controlPids, namespace, pods)), idleRate };
       await deleteBenchPods(cluster.kubeConfig, namespace);
       if (round < 0) continue;
 
@@ -52,7 +55,7 @@ const cpu: Measure = (context) =>
           `apiserver+etcd ${batch.controlPlane.toFixed(3)} s per migration`,
       );
     }
-    return section(batches, idleRate);
+    return section(batches);
   });
 
 export default cpu;
@@ -62,7 +65,7 @@ async function measureBatch(
   controlPids: number[],
   namespace: string,
   pods: string[],
-): Promise<Batch> {
+): Promise<Omit<Batch, 'idleRate'>> {
   const services = product.services;
   const before = await Promise.all(services.map((service) => cpuSecondsOf(service.pid)));
   const controlBefore = await cpuSecondsOfAll(controlPids);
@@ -108,12 +111,13 @@ function mean(values: number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
-function section(batches: Batch[], idleRate: number): Section {
+function section(batches: Batch[]): Section {
   const labels = [...(batches[0]?.byService.keys() ?? [])];
   const perService = labels
     .map((label) => `${label} ${mean(batches.map((b) => b.byService.get(label) ?? 0)).toFixed(3)}`)
     .join(', ');
-  const idleShare = (idleRate * mean(batches.map((b) => b.seconds))) / BATCH;
+  const idleRate = mean(batches.map((b) => b.idleRate));
+  const idleShare = mean(batches.map((b) => (b.idleRate * b.seconds) / BATCH));
 
   return {
     item: 9,
@@ -132,8 +136,9 @@ function section(batches: Batch[], idleRate: number): Section {
             "make-before-break); each sample is a batch's CPU divided by its migrations",
           `mean per service (cpu-s per migration): ${perService}`,
           `of the apiserver's and etcd's figure, about ${idleShare.toFixed(3)} s per migration ` +
-            `is their idle rate (${idleRate.toFixed(3)} cpu-s/s measured before, with no ` +
-            "migration: controllers, leases, the simulator's status updates)",
+            `is their idle rate (${idleRate.toFixed(3)} cpu-s/s, read for ${IDLE_WINDOW_MS / 1000} s ` +
+            'before each batch with no migration running: controllers, leases, the status ' +
+            'updates of the simulator)',
           'the node simulator runs inside the bench process and is counted on neither side; ' +
             "the bench's own polling reads Redis, not the gateway",
         ],
