@@ -129,6 +129,12 @@ describe('reportJson', () => {
     expect(written?.subject.samples).toEqual([2, 4, 6, 8]);
     expect(written?.result).toMatchObject({ verdict: 'MISSED', ratioP99: 4 });
   });
+
+  it('rounds samples to a thousandth of their unit', () => {
+    const precise = comparison({ subject: { label: 'a', samples: [1.23456789] } });
+    const text = reportJson(report([{ item: 3, title: 'Enqueue', comparisons: [precise] }]));
+    expect(text).toContain('"samples":[1.235]');
+  });
 });
 
 describe('chartSvg', () => {
