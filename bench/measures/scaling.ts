@@ -241,6 +241,8 @@ function section(points: Point[], idle: IdleLatency): Section {
           'machine CPU busy: every process of the machine during the point (other work on a ' +
             'shared machine included); near 100 % the control plane, the services and the ' +
             'simulator compete for the cores, and more replicas add processes, not cores',
+          'sample pods with their requests divided by 20 and no checkpoint claim ' +
+            '(make-before-break), each point on fresh pods whose loader has completed',
           'each migration waits 1 s for the simulated Ready and up to 2 s for the evicted ' +
             "original to go (the simulator's deletion cap): a lone migration is mostly waiting, " +
             'so throughput grows with what is in flight until a shared resource saturates',
