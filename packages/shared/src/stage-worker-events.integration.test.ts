@@ -188,8 +188,13 @@ describe('stage worker events', () => {
     await store.requestCancel(record.migration_id);
 
     const log = await untilEvent(record.migration_id, 'cancelled');
-    expect(log.map((e) => e.type)).toEqual(['stage-started', 'rolled-back', 'cancelled']);
-    expect(log[2]).toMatchObject({
+    expect(log.map((e) => e.type)).toEqual([
+      'stage-started',
+      'cancel-requested',
+      'rolled-back',
+      'cancelled',
+    ]);
+    expect(log[3]).toMatchObject({
       status: 'cancelled',
       error: { code: 'migration-cancelled', rolled_back: true },
     });
