@@ -1,6 +1,7 @@
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 
-import { isNotFound, kubernetesError, type KubeClients } from '../kube.ts';
+import type { KubeClients } from '../kube.ts';
+import { listPodsOnNode, readNodeOrNull } from '../preflight/node-reads.ts';
 import { chooseTargetNode } from '../preflight/target-choice.ts';
 
 export interface TargetRefusal {
@@ -37,7 +38,7 @@ export async function choosePolicyTarget(
       continue;
     }
 
-    const podsOnNode = await listPodsOn(kube, name);
+    const podsOnNode = await listPodsOnNode(kube, name);
     const choice = chooseTargetNode({
       pod,
       nodes: [node],
@@ -49,24 +50,4 @@ export async function choosePolicyTarget(
     );
   }
   return { fits: false, refusals };
-}
-
-async function readNodeOrNull(kube: KubeClients, name: string): Promise<V1Node | null> {
-  try {
-    return await kube.core.readNode({ name });
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw kubernetesError(error, `reading node ${name}`);
-  }
-}
-
-async function listPodsOn(kube: KubeClients, node: string): Promise<V1Pod[]> {
-  try {
-    const list = await kube.core.listPodForAllNamespaces({
-      fieldSelector: `spec.nodeName=${node}`,
-    });
-    return list.items;
-  } catch (error) {
-    throw kubernetesError(error, `listing the pods on node ${node}`);
-  }
 }

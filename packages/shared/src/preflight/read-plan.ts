@@ -15,6 +15,7 @@ import { isNotFound, kubernetesError, type KubeClients } from '../kube.ts';
 import type { ContainerState } from '../migration.ts';
 import type { MigrationRequestInput } from '../migration-request.ts';
 import { captureContainerStates } from './container-states.ts';
+import { listPodsOnNode, readNodeOrNull } from './node-reads.ts';
 import { buildMigrationPlan, type MigrationPlan } from './plan.ts';
 
 export interface PlannedMigration {
@@ -42,7 +43,7 @@ export async function planMigration(
   const targetNode = await readNode(kube, request.target_node);
 
   const [podsOnTarget, claims] = await Promise.all([
-    listPodsOn(kube, request.target_node),
+    listPodsOnNode(kube, request.target_node),
     readClaims(kube, pod),
   ]);
   const persistentVolumes = await readVolumes(kube, claims);
@@ -84,23 +85,9 @@ function currentNode(pod: V1Pod, targetNode: string): string {
 }
 
 async function readNode(kube: KubeClients, name: string): Promise<V1Node> {
-  try {
-    return await kube.core.readNode({ name });
-  } catch (error) {
-    if (isNotFound(error)) throw new NodeNotFoundError(name);
-    throw kubernetesError(error, `reading node ${name}`);
-  }
-}
-
-async function listPodsOn(kube: KubeClients, node: string): Promise<V1Pod[]> {
-  try {
-    const list = await kube.core.listPodForAllNamespaces({
-      fieldSelector: `spec.nodeName=${node}`,
-    });
-    return list.items;
-  } catch (error) {
-    throw kubernetesError(error, `listing the pods on node ${node}`);
-  }
+  const node = await readNodeOrNull(kube, name);
+  if (node === null) throw new NodeNotFoundError(name);
+  return node;
 }
 
 /** The claims the pod's volumes name; a missing one is left out, and the plan refuses it. */
