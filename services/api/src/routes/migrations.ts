@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 
 import {
   createMigrationMetrics,
@@ -9,11 +8,8 @@ import {
   fromStore,
   migrationLogFields,
   migrationRequestSchema,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
   newMigrationRecord,
   resolveSourceNode,
-  ValidationError,
   type IdempotencyClaim,
   type MigrationPlan,
   type MigrationRecord,
@@ -21,6 +17,7 @@ import {
 } from '@aso/shared';
 
 import type { ApiDeps, ApiEnv } from '../deps.ts';
+import { jsonBodyLimit, parseJsonBody, requireJsonBody } from '../json-body.ts';
 import { computeKpis } from '../kpis.ts';
 import { requireAllowedNamespace } from '../namespace-policy.ts';
 import { idempotencyKeySchema, idSchema, listQuerySchema } from '../request-schemas.ts';
@@ -35,39 +32,47 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const newId = deps.newId ?? randomUUID;
   const metrics = createMigrationMetrics(deps.registry);
 
-  routes.post('/migrations', requestBodyLimit(), async function submitMigration(c) {
-    requireJson(c);
-    const request = validate(migrationRequestSchema, await readJsonBody(c), 'request body');
-    requireAllowedNamespace(deps.allowedNamespaces, request.pod_namespace);
-    const idempotency = idempotencyClaim(c, request);
+  routes.post(
+    '/migrations',
+    jsonBodyLimit(MAX_REQUEST_BYTES, 'a migration request'),
+    async function submitMigration(c) {
+      requireJsonBody(c);
+      const request = validate(migrationRequestSchema, await parseJsonBody(c), 'request body');
+      requireAllowedNamespace(deps.allowedNamespaces, request.pod_namespace);
+      const idempotency = idempotencyClaim(c, request);
 
-    // A repeated request is answered before the pre-flight, which the first one's
-    // migration may have made untrue (the pod has moved).
-    if (idempotency && !request.dry_run) {
-      const earlier = await fromStore(() => deps.store.findIdempotent(idempotency));
-      if (earlier) return accepted(c, earlier, true);
-    }
+      // A repeated request is answered before the pre-flight, which the first one's
+      // migration may have made untrue (the pod has moved).
+      if (idempotency && !request.dry_run) {
+        const earlier = await fromStore(() => deps.store.findIdempotent(idempotency));
+        if (earlier) return accepted(c, earlier, true);
+      }
 
-    // The pre-flight refuses what cannot succeed before anything is stored or touched.
-    const { plan } = await deps.planner(request);
-    // A request without source_node moves the pod from where the pre-flight found it.
-    const resolved = resolveSourceNode(request, plan.source_node);
-    if (request.dry_run) {
-      return c.json({ dry_run: true, request: resolved, plan: await withLockWarning(deps, plan) });
-    }
+      // The pre-flight refuses what cannot succeed before anything is stored or touched.
+      const { plan } = await deps.planner(request);
+      // A request without source_node moves the pod from where the pre-flight found it.
+      const resolved = resolveSourceNode(request, plan.source_node);
+      if (request.dry_run) {
+        return c.json({
+          dry_run: true,
+          request: resolved,
+          plan: await withLockWarning(deps, plan),
+        });
+      }
 
-    const created = await enqueueMigration(
-      deps,
-      newMigrationRecord(newId(), resolved, now()),
-      idempotency,
-    );
-    aboutMigration(c, created.record);
-    if (!created.replayed) {
-      metrics.countStarted();
-      c.get('log').info('migration accepted');
-    }
-    return accepted(c, created.record, created.replayed);
-  });
+      const created = await enqueueMigration(
+        deps,
+        newMigrationRecord(newId(), resolved, now()),
+        idempotency,
+      );
+      aboutMigration(c, created.record);
+      if (!created.replayed) {
+        metrics.countStarted();
+        c.get('log').info('migration accepted');
+      }
+      return accepted(c, created.record, created.replayed);
+    },
+  );
 
   routes.delete('/migrations/:id', async function cancelMigration(c) {
     const id = validate(idSchema, c.req.param('id'), 'id');
@@ -145,35 +150,4 @@ function idempotencyClaim(
   const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
   // Keys are the caller's own: two clients that pick the same key do not collide.
   return { key: `${c.get('token').id}:${key}`, fingerprint };
-}
-
-function requestBodyLimit() {
-  return bodyLimit({
-    maxSize: MAX_REQUEST_BYTES,
-    onError: () => {
-      throw new PayloadTooLargeError(
-        `the request body is larger than ${MAX_REQUEST_BYTES} bytes; a migration request is a small JSON object`,
-      );
-    },
-  });
-}
-
-function requireJson(c: Context<ApiEnv>): void {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]*\+)?json\b/i.test(type.trim())) {
-    throw new UnsupportedMediaTypeError(
-      `send the request as application/json (got ${type === '' ? 'no content type' : type})`,
-    );
-  }
-}
-
-async function readJsonBody(c: Context<ApiEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ValidationError('the request body must be a JSON object', [
-      { field: 'body', message: 'the request body is not valid JSON' },
-    ]);
-  }
 }
