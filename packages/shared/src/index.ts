@@ -8,6 +8,7 @@ export * from './kube-request-metrics.ts';
 export * from './queue-metrics.ts';
 export * from './migration.ts';
 export * from './migration-request.ts';
+export * from './request-fields.ts';
 export * from './migration-store.ts';
 export * from './migration-events-log.ts';
 export * from './pod-metrics.ts';

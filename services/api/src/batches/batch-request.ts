@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 import {
-  DEFAULT_TIMEOUT_SECONDS,
-  MAX_TIMEOUT_SECONDS,
-  MIN_TIMEOUT_SECONDS,
+  migrationOptionFields,
+  namespaceNameSchema,
+  objectNameSchema,
+  unknownFieldMessage,
   ValidationError,
 } from '@aso/shared';
 
@@ -22,34 +23,12 @@ export const DEFAULT_BATCH_IN_FLIGHT = 2;
 /** The target_node that asks for any node that fits, chosen per member. */
 export const ANY_NODE = 'any';
 
-// Kubernetes object names: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-const objectName = (what: string) =>
-  z
-    .string({ error: `${what} must be a string` })
-    .min(1, `${what} must not be empty`)
-    .max(253, `${what} must be at most 253 characters`)
-    .regex(DNS_SUBDOMAIN, `${what} must be a valid Kubernetes name`);
-
-const namespaceName = (what: string) =>
-  z
-    .string({ error: `${what} must be a string` })
-    .min(1, `${what} must not be empty`)
-    .max(63, `${what} must be at most 63 characters`)
-    .regex(DNS_LABEL, `${what} must be a valid namespace name`);
-
 /** The options every member of a batch or drain shares with a single migration. */
 const memberOptions = {
-  preserve_pv: z.boolean({ error: 'preserve_pv must be true or false' }).default(false),
-  force: z.boolean({ error: 'force must be true or false' }).default(false),
-  timeout: z
-    .int({ error: 'timeout must be a whole number of seconds' })
-    .min(MIN_TIMEOUT_SECONDS, `timeout must be at least ${MIN_TIMEOUT_SECONDS} seconds`)
-    .max(MAX_TIMEOUT_SECONDS, `timeout must be at most ${MAX_TIMEOUT_SECONDS} seconds`)
-    .default(DEFAULT_TIMEOUT_SECONDS)
-    .describe('seconds each member may take, as for a single migration'),
+  ...migrationOptionFields,
+  timeout: migrationOptionFields.timeout.describe(
+    'seconds each member may take, as for a single migration',
+  ),
   max_in_flight: z
     .int({ error: 'max_in_flight must be a whole number' })
     .min(1, 'max_in_flight must be at least 1')
@@ -57,7 +36,7 @@ const memberOptions = {
     .default(DEFAULT_BATCH_IN_FLIGHT)
     .describe('members working on the cluster at once; the others wait (status waiting)'),
   target_node: z
-    .union([z.literal(ANY_NODE), objectName('target_node')])
+    .union([z.literal(ANY_NODE), objectNameSchema('target_node')])
     .default(ANY_NODE)
     .describe(
       `a node name, or "${ANY_NODE}" (the default): per member, the Ready schedulable node ` +
@@ -67,10 +46,10 @@ const memberOptions = {
 
 const podRef = z.strictObject(
   {
-    name: objectName('pods[].name'),
-    namespace: namespaceName('pods[].namespace').optional(),
+    name: objectNameSchema('pods[].name'),
+    namespace: namespaceNameSchema('pods[].namespace').optional(),
   },
-  { error: (issue) => unknownFields(issue) },
+  { error: (issue) => unknownFieldMessage(issue) },
 );
 
 export const batchRequestSchema = z
@@ -82,7 +61,7 @@ export const batchRequestSchema = z
         .max(MAX_BATCH_MEMBERS, `pods may name at most ${MAX_BATCH_MEMBERS} pods`)
         .optional()
         .describe('the pods to move; or give match_labels and/or selector instead'),
-      namespace: namespaceName('namespace')
+      namespace: namespaceNameSchema('namespace')
         .default('default')
         .describe('the namespace of the selector, and of listed pods that name none'),
       match_labels: z
@@ -96,7 +75,7 @@ export const batchRequestSchema = z
         .describe('a Kubernetes label selector, e.g. "app=web,tier in (a,b),!canary"'),
       ...memberOptions,
     },
-    { error: (issue) => unknownFields(issue) },
+    { error: (issue) => unknownFieldMessage(issue) },
   )
   .refine((request) => (request.pods !== undefined) !== isSelector(request), {
     path: ['pods'],
@@ -107,10 +86,10 @@ export type BatchRequest = z.output<typeof batchRequestSchema>;
 
 export const drainRequestSchema = z.strictObject(
   {
-    node: objectName('node').describe('the node to empty; it is cordoned first'),
+    node: objectNameSchema('node').describe('the node to empty; it is cordoned first'),
     ...memberOptions,
   },
-  { error: (issue) => unknownFields(issue) },
+  { error: (issue) => unknownFieldMessage(issue) },
 );
 
 export type DrainRequest = z.output<typeof drainRequestSchema>;
@@ -164,9 +143,4 @@ export function memberSelection(request: BatchRequest): MemberSelection {
 
 function isSelector(request: { match_labels?: unknown; selector?: unknown }): boolean {
   return request.match_labels !== undefined || request.selector !== undefined;
-}
-
-function unknownFields(issue: { code?: string; keys?: string[] }): string | undefined {
-  if (issue.code !== 'unrecognized_keys') return undefined;
-  return `unknown field(s): ${(issue.keys ?? []).join(', ')}`;
 }
