@@ -73,6 +73,14 @@ const maxInFlight: OptionSpec = {
   description: 'at most N member migrations at once',
 };
 
+/** The options of every command that starts migrations (MigrationOptions, and --detach). */
+const migrationOptions: Record<string, OptionSpec> = {
+  'preserve-pv': preservePv,
+  force,
+  timeout,
+  detach,
+};
+
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'migrate',
@@ -86,10 +94,7 @@ export const COMMANDS: CommandSpec[] = [
         description: 'the node the pod runs on; when left out the API finds it',
       },
       namespace,
-      'preserve-pv': preservePv,
-      force,
-      timeout,
-      detach,
+      ...migrationOptions,
     },
     notes:
       'Shows a progress bar per stage (capture, pod, metrics) until the migration ends, then\n' +
@@ -147,10 +152,7 @@ export const COMMANDS: CommandSpec[] = [
         description: 'the target node, or any: each pod where it fits best (default any)',
       },
       'max-in-flight': maxInFlight,
-      'preserve-pv': preservePv,
-      force,
-      timeout,
-      detach,
+      ...migrationOptions,
     },
     notes:
       'Exit code 0 when every member completed, 1 when any failed or was cancelled.\n\n' +
@@ -174,10 +176,7 @@ export const COMMANDS: CommandSpec[] = [
         description: 'where the pods go (default any: where each fits)',
       },
       'max-in-flight': maxInFlight,
-      'preserve-pv': preservePv,
-      force,
-      timeout,
-      detach,
+      ...migrationOptions,
     },
     notes:
       'Prints the pods the drain leaves on the node and why. Exit code 0 when every pod it\n' +
