@@ -73,25 +73,36 @@ async function movingPod(prefix: string, annotations: Record<string, string> = {
   return pod.metadata?.name ?? '';
 }
 
+/** Moves the pod from worker-1 to worker-2 without a checkpoint claim. */
+function submitMove(name: string, options: { timeout?: number } = {}) {
+  return h.submit({
+    pod_name: name,
+    source_node: 'worker-1',
+    target_node: 'worker-2',
+    preserve_pv: false,
+    ...options,
+  });
+}
+
+/** How every story here begins, up to the new pod's creation. */
+const UNTIL_NEW_POD = [
+  'accepted',
+  'stage-started:capture',
+  'stage-finished:capture',
+  'stage-started:pod',
+  'new-pod-created:pod',
+];
+
 describe('migration event stream', () => {
   it('follows a migration from its acceptance to its completion, then closes', async () => {
     const name = await movingPod('followed');
-    const accepted = await h.submit({
-      pod_name: name,
-      source_node: 'worker-1',
-      target_node: 'worker-2',
-      preserve_pv: false,
-    });
+    const accepted = await submitMove(name);
 
     const seen = await follow(accepted.migration_id);
     const events = eventsOf(seen);
 
     expect(story(events)).toEqual([
-      'accepted',
-      'stage-started:capture',
-      'stage-finished:capture',
-      'stage-started:pod',
-      'new-pod-created:pod',
+      ...UNTIL_NEW_POD,
       'pod-ready:pod',
       'original-removed:pod',
       'stage-finished:pod',
@@ -113,12 +124,7 @@ describe('migration event stream', () => {
   it('resumes after a disconnect with Last-Event-ID: no event lost, none twice', async () => {
     // Slow to become Ready, so that the client goes away while the migration runs.
     const name = await movingPod('resumed', { 'sim.aso.dev/ready-after': '4' });
-    const accepted = await h.submit({
-      pod_name: name,
-      source_node: 'worker-1',
-      target_node: 'worker-2',
-      preserve_pv: false,
-    });
+    const accepted = await submitMove(name);
 
     const before = await follow(accepted.migration_id, {
       until: (message) => message.event === 'new-pod-created',
@@ -141,13 +147,7 @@ describe('migration event stream', () => {
   it('tells a cancel: the request, the rollback and the end', async () => {
     // The new pod never becomes Ready: the migration waits until it is cancelled.
     const name = await movingPod('cancelled', { 'sim.aso.dev/waiting': 'app=ImagePullBackOff' });
-    const accepted = await h.submit({
-      pod_name: name,
-      source_node: 'worker-1',
-      target_node: 'worker-2',
-      preserve_pv: false,
-      timeout: 600,
-    });
+    const accepted = await submitMove(name, { timeout: 600 });
 
     const response = await open(accepted.migration_id);
     const seen = await readSse(response, (message) => {
@@ -159,11 +159,7 @@ describe('migration event stream', () => {
     const events = eventsOf(seen);
 
     expect(story(events)).toEqual([
-      'accepted',
-      'stage-started:capture',
-      'stage-finished:capture',
-      'stage-started:pod',
-      'new-pod-created:pod',
+      ...UNTIL_NEW_POD,
       'cancel-requested:pod',
       'rolled-back:pod',
       'cancelled:pod',
@@ -180,25 +176,11 @@ describe('migration event stream', () => {
   it('tells a failure with its code and reason after the rollback', async () => {
     // Never Ready: the pod stage waits out the shortest timeout, then rolls back.
     const name = await movingPod('failing', { 'sim.aso.dev/waiting': 'app=ImagePullBackOff' });
-    const accepted = await h.submit({
-      pod_name: name,
-      source_node: 'worker-1',
-      target_node: 'worker-2',
-      preserve_pv: false,
-      timeout: 30,
-    });
+    const accepted = await submitMove(name, { timeout: 30 });
 
     const events = eventsOf(await follow(accepted.migration_id));
 
-    expect(story(events)).toEqual([
-      'accepted',
-      'stage-started:capture',
-      'stage-finished:capture',
-      'stage-started:pod',
-      'new-pod-created:pod',
-      'rolled-back:pod',
-      'failed:pod',
-    ]);
+    expect(story(events)).toEqual([...UNTIL_NEW_POD, 'rolled-back:pod', 'failed:pod']);
     expect(events.at(-1)).toMatchObject({
       status: 'failed',
       error: { code: 'new-pod-not-ready', rolled_back: true },
