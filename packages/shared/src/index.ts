@@ -36,4 +36,5 @@ export * from './preflight/read-plan.ts';
 export * from './abort.ts';
 export * from './orphan-sweep.ts';
 export * from './migration-submission.ts';
+export * from './migration-ownership.ts';
 export * from './policies/index.ts';

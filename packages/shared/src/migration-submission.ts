@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { OrchestratorError, QueueUnavailableError } from './errors.ts';
 import { newMigrationRecord, type MigrationRecord } from './migration.ts';
+import { refuseUnfinishedOwner } from './migration-ownership.ts';
 import { resolveSourceNode, type MigrationRequestInput } from './migration-request.ts';
 import type { Created, IdempotencyClaim, MigrationStore } from './migration-store.ts';
 import type { PlannedMigration } from './preflight/read-plan.ts';
@@ -31,12 +32,25 @@ export async function submitMigration(
   request: MigrationRequestInput,
   idempotency?: IdempotencyClaim,
 ): Promise<Created> {
-  const { plan } = await deps.planner(request);
+  const { plan } = await planSubmission(deps, request);
   const resolved = resolveSourceNode(request, plan.source_node);
 
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
   return enqueueMigration(deps, newMigrationRecord(newId(), resolved, now()), idempotency);
+}
+
+/**
+ * The pre-flight as every starter runs it: the planner's checks on the cluster,
+ * then a refusal of a pod that is the new pod of a migration still running.
+ */
+export async function planSubmission(
+  deps: Pick<SubmissionDeps, 'planner' | 'store'>,
+  request: MigrationRequestInput,
+): Promise<PlannedMigration> {
+  const planned = await deps.planner(request);
+  await fromStore(() => refuseUnfinishedOwner((id) => deps.store.get(id), planned.pod));
+  return planned;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   planMigration,
   readPodUsage,
   recordPodEvent,
+  refuseUnfinishedOwner,
   sumRequests,
   type KubeClients,
   type MigrationPlan,
@@ -39,6 +40,8 @@ export function createCaptureStage(
       const { request } = context.record;
       // The plan refuses a pod with nothing left to run, among its other checks.
       const { pod, plan, containerStates } = await planMigration(kube, request);
+      // The gateway's check again: the pod may have become another migration's new pod.
+      await refuseUnfinishedOwner((id) => context.store.get(id), pod, context.record.migration_id);
       const strategy = switchStrategy(plan);
       const measured = await readPodUsage(
         kube.customObjects,

@@ -1,5 +1,6 @@
 /** Labels and annotations the orchestrator puts on the objects it creates. */
-export const LABEL_MIGRATION_ID = 'aso.dev/migration-id';
+/** Defined beside the pre-flight that refuses a pod of an unfinished migration. */
+export { LABEL_MIGRATION_ID } from '@aso/shared';
 export const LABEL_CHECKPOINT = 'aso.dev/checkpoint';
 export const LABEL_WORKLOAD = 'aso.dev/workload';
 export const ANNOTATION_MIGRATED_FROM = 'aso.dev/migrated-from';

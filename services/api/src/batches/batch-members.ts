@@ -6,9 +6,9 @@ import {
   chooseTargetNode,
   describeRejections,
   enqueueMigration,
-  MigrationInProgressError,
   newMigrationRecord,
   OrchestratorError,
+  planSubmission,
   podsByNodeName,
   withPlacement,
   type Logger,
@@ -128,7 +128,7 @@ async function startMember(
     ...batch.options,
   };
   try {
-    await deps.planner(request);
+    await planSubmission(deps, request);
     const record = {
       ...newMigrationRecord((deps.newId ?? randomUUID)(), request, (deps.now ?? now)()),
       batch: { batch_id: batch.batch_id, max_in_flight: batch.max_in_flight },
@@ -149,9 +149,7 @@ async function startMember(
 
 /** The pre-flight's or the store's refusal; anything unexpected is logged and named as such. */
 function refusalOf(error: unknown, log: Logger): Refusal {
-  if (error instanceof MigrationInProgressError) {
-    return { code: error.code, detail: `${error.message} (migration ${error.migrationId})` };
-  }
+  // The message names the migration holding the pod, when one does.
   if (error instanceof OrchestratorError) return { code: error.code, detail: error.message };
 
   log.error({ err: error }, 'batch member failed unexpectedly');

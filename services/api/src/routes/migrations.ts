@@ -9,6 +9,7 @@ import {
   migrationLogFields,
   migrationRequestSchema,
   newMigrationRecord,
+  planSubmission,
   resolveSourceNode,
   type IdempotencyClaim,
   type MigrationPlan,
@@ -49,7 +50,7 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
       }
 
       // The pre-flight refuses what cannot succeed before anything is stored or touched.
-      const { plan } = await deps.planner(request);
+      const { plan } = await planSubmission(deps, request);
       // A request without source_node moves the pod from where the pre-flight found it.
       const resolved = resolveSourceNode(request, plan.source_node);
       if (request.dry_run) {
