@@ -11,7 +11,7 @@ import type { MigrationRecord } from '@aso/shared';
 
 import { eventually, loadTestKubeConfig } from '../setup/kube.ts';
 import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
-import { staticClaim } from '../support/static-claim.ts';
+import { claimPodSpec, staticClaim } from '../support/static-claim.ts';
 
 // Node drains against the local cluster. The API may migrate in this file's
 // namespace only, so a drain leaves the pods of every other namespace where they are
@@ -234,17 +234,7 @@ describe('a drain held by a PodDisruptionBudget', () => {
       {
         prefix: 'held',
         labels: { app: 'held' },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            {
-              name: 'app',
-              image: 'nginx:1.27',
-              volumeMounts: [{ name: 'data', mountPath: '/data' }],
-            },
-          ],
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim.name } }],
-        },
+        spec: claimPodSpec(claim.name),
       },
       isReady,
     );

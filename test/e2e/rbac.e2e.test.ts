@@ -26,7 +26,7 @@ import {
   SERVICE_ACCOUNTS,
   type ServiceIdentity,
 } from '../support/service-identities.ts';
-import { podEventReasons, staticClaim } from '../support/static-claim.ts';
+import { claimPodSpec, podEventReasons, staticClaim } from '../support/static-claim.ts';
 import type { SystemService } from '../support/system.ts';
 
 /**
@@ -141,17 +141,7 @@ describe.concurrent('every migration path, each service under its own ServiceAcc
       'worker-1',
       {
         prefix: 'bbm',
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            {
-              name: 'app',
-              image: 'nginx:1.27',
-              volumeMounts: [{ name: 'data', mountPath: '/data' }],
-            },
-          ],
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim.name } }],
-        },
+        spec: claimPodSpec(claim.name),
       },
       isReady,
     );
@@ -261,17 +251,7 @@ describe.concurrent('every migration path, each service under its own ServiceAcc
         prefix: 'policy',
         labels: { rbac: label },
         annotations: { 'sim.aso.dev/usage': 'app=300m/64Mi' },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            {
-              name: 'app',
-              image: 'nginx:1.27',
-              volumeMounts: [{ name: 'data', mountPath: '/data' }],
-            },
-          ],
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim.name } }],
-        },
+        spec: claimPodSpec(claim.name),
       },
       isReady,
     );

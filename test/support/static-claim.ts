@@ -1,4 +1,4 @@
-import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, type CoreV1Api, type V1PodSpec } from '@kubernetes/client-node';
 
 import { eventually } from '../setup/kube.ts';
 
@@ -63,6 +63,21 @@ export async function staticClaim(
         if (!(error instanceof ApiException && error.code === 404)) throw error;
       });
     },
+  };
+}
+
+/** A pod spec whose one container mounts the claim at /data; a short grace keeps deletes quick. */
+export function claimPodSpec(claimName: string): V1PodSpec {
+  return {
+    terminationGracePeriodSeconds: 1,
+    containers: [
+      {
+        name: 'app',
+        image: 'nginx:1.27',
+        volumeMounts: [{ name: 'data', mountPath: '/data' }],
+      },
+    ],
+    volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }],
   };
 }
 
