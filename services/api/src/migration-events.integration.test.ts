@@ -311,6 +311,44 @@ describe('migration event stream', () => {
     expect(query.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
+  it('refuses a Last-Event-ID past the log, running or ended, and resumes at its last entry', async () => {
+    const record = await stored();
+    const last = await tell(record, 'accepted');
+    const app = gateway();
+    // Another migration's log, written later: its ids are past this one's.
+    const later = newMigrationRecord(
+      randomUUID(),
+      { ...SAMPLE_REQUEST, pod_name: 'another-pod' },
+      new Date(),
+    );
+    await store.create(later);
+    const laterId = await tell(later, 'accepted');
+
+    for (const ahead of ['9999999999999-0', laterId]) {
+      const running = await get(app, eventsPath(record.migration_id), { 'last-event-id': ahead });
+      expect(running.status).toBe(400);
+      expect(await running.json()).toMatchObject({
+        code: 'invalid-request',
+        detail: expect.stringContaining("not in this migration's log") as unknown,
+        errors: [{ field: 'Last-Event-ID' }],
+      });
+    }
+
+    // The last entry itself is a valid place to resume: the stream goes on from there.
+    const atEnd = await fetchLive(
+      unchecked(),
+      `${eventsPath(record.migration_id)}?last_event_id=${last}`,
+    );
+    const reading = readSse(atEnd, () => undefined);
+    await finish(record, 'completed');
+    await tell(record, 'completed');
+    expect(typesOf(await reading)).toEqual(['completed']);
+
+    const ended = await get(app, eventsPath(record.migration_id, '?last_event_id=9999999999999-0'));
+    expect(ended.status).toBe(400);
+    expect(await ended.json()).toMatchObject({ errors: [{ field: 'last_event_id' }] });
+  });
+
   it('needs a token; a read-only token may follow', async () => {
     const record = await stored();
     await finish(record, 'completed');

@@ -39,7 +39,9 @@ export function eventPaths(parts: EventPathParts): Record<string, PathItem> {
         name: 'Last-Event-ID',
         in: 'header',
         required: false,
-        description: 'resume after this event id',
+        description:
+          "resume after this event id; one past the last entry of this migration's log is " +
+          'refused with 400',
         schema: eventId(),
       },
       {

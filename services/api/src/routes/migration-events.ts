@@ -12,6 +12,7 @@ import {
   type LoggedEvent,
   type MigrationEvent,
   type MigrationStore,
+  ValidationError,
 } from '@aso/shared';
 
 import type { ApiDeps, ApiEnv } from '../deps.ts';
@@ -67,9 +68,11 @@ export function migrationEventRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const log = c.get('log').child(migrationLogFields(record));
     c.set('log', log);
 
-    // An EventSource reconnects whenever a stream closes, unless it is told 204.
-    if (after !== null && isFinished(record)) {
-      if (await fromStore(() => endSentBefore(deps.store, id, after))) return c.body(null, 204);
+    if (after !== null) {
+      const last = await fromStore(() => deps.store.events.last(id));
+      requireInLog(after, last);
+      // An EventSource reconnects whenever a stream closes, unless it is told 204.
+      if (isFinished(record) && endSentBefore(last, after.value)) return c.body(null, 204);
     }
 
     // Proxies such as nginx would otherwise buffer the stream.
@@ -77,7 +80,7 @@ export function migrationEventRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return streamSSE(c, async function followMigration(stream) {
       const stopping = deps.stopping ?? new AbortController().signal;
       const parts = { store: deps.store, id, settings, stream, now, stopping };
-      const follower = new EventFollower(parts, after);
+      const follower = new EventFollower(parts, after?.value ?? null);
       try {
         await follower.run();
       } catch (err) {
@@ -96,19 +99,44 @@ export function migrationEventRoutes(deps: ApiDeps): Hono<ApiEnv> {
 }
 
 /** Whether the log's terminal event is at or before `after`: the client has seen the end. */
-async function endSentBefore(store: MigrationStore, id: string, after: string): Promise<boolean> {
-  const last = await store.events.last(id);
+function endSentBefore(last: LoggedEvent | null, after: string): boolean {
   return last !== null && isTerminalEvent(last.event.type) && compareEventIds(last.id, after) <= 0;
 }
 
+/** A client's resume point, and where it came from, for the error that names it. */
+interface ResumePoint {
+  value: string;
+  field: 'Last-Event-ID' | 'last_event_id';
+}
+
 /** The Last-Event-ID header, or the last_event_id query parameter of EventSource clients. */
-function lastEventId(c: Context<ApiEnv>): string | null {
+function lastEventId(c: Context<ApiEnv>): ResumePoint | null {
   const header = c.req.header('last-event-id');
-  if (header !== undefined) return validate(lastEventIdSchema, header.trim(), 'Last-Event-ID');
+  if (header !== undefined) {
+    const field = 'Last-Event-ID';
+    return { value: validate(lastEventIdSchema, header.trim(), field), field };
+  }
 
   const query = c.req.query('last_event_id');
-  if (query !== undefined) return validate(lastEventIdSchema, query, 'last_event_id');
-  return null;
+  if (query === undefined) return null;
+  const field = 'last_event_id';
+  return { value: validate(lastEventIdSchema, query, field), field };
+}
+
+/**
+ * Refuses a resume point past the log's last entry (made up, or taken from another
+ * migration): no event would ever follow it, so the stream would idle and the client
+ * would never learn the outcome. The last entry itself is valid: resume at the end.
+ * An id before the first entry (trimmed away) replays what the log still holds.
+ */
+function requireInLog(after: ResumePoint, last: LoggedEvent | null): void {
+  if (last !== null && compareEventIds(after.value, last.id) <= 0) return;
+
+  const message =
+    `event id ${after.value} is not in this migration's log` +
+    (last === null ? ', which is empty' : `, whose last event is ${last.id}`) +
+    '; reconnect without it to replay from the start';
+  throw new ValidationError(message, [{ field: after.field, message }]);
 }
 
 interface FollowerParts {
