@@ -61,6 +61,19 @@ export interface BatchStoreOptions {
   retentionSeconds: number;
 }
 
+/** KEYS[1] the lock; ARGV: the holder expected, the new holder, the lifetime in seconds. */
+const SWAP_IF_HELD_BY = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+return 1
+`;
+
+/** KEYS[1] the lock; ARGV[1] the holder it may be released by. */
+const DELETE_IF_HELD_BY = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 /** Slack past the members' own deadline: the metrics stage runs after a stabilisation delay. */
 const SLACK_SECONDS = 3600;
 
@@ -124,17 +137,19 @@ export class BatchStore {
     return taken === 'OK' ? null : await this.redis.get(key);
   }
 
-  /** Hands a node's lock from an ended drain to a new one, unless a third took it meanwhile. */
+  /**
+   * Hands a node's lock from an ended drain to a new one, unless another took it
+   * meanwhile: one compare-and-set in Redis, so that of several drains racing for
+   * the same ended holder exactly one wins.
+   */
   async takeOverNode(node: string, from: string, to: string): Promise<boolean> {
     const key = this.nodeLockKey(node);
-    if ((await this.redis.get(key)) !== from) return false;
-    await this.redis.set(key, to, 'EX', this.maxLifetime());
-    return true;
+    const swapped = await this.redis.eval(SWAP_IF_HELD_BY, 1, key, from, to, this.maxLifetime());
+    return swapped === 1;
   }
 
   async unlockNode(node: string, drainId: string): Promise<void> {
-    const key = this.nodeLockKey(node);
-    if ((await this.redis.get(key)) === drainId) await this.redis.del(key);
+    await this.redis.eval(DELETE_IF_HELD_BY, 1, this.nodeLockKey(node), drainId);
   }
 
   private lifetime(batch: BatchRecord): number {
