@@ -79,7 +79,7 @@ const SLACK_SECONDS = 3600;
 
 /**
  * Batch and drain records in Redis under the store prefix: one JSON document per
- * batch and an index by creation time. A batch expires the members' retention time
+ * batch and an index by creation time for each kind. A batch expires the members' retention time
  * after its members could last have finished (their deadline plus slack); every
  * read of a batch whose members still run pushes that back, so nothing vanishes
  * while members run. A drain also holds its node's lock, naming the drain.
@@ -102,7 +102,7 @@ export class BatchStore {
     await this.redis
       .multi()
       .set(this.key(batch.batch_id), JSON.stringify(batch), 'EX', this.lifetime(batch))
-      .zadd(this.indexKey(), Date.parse(batch.created_at), batch.batch_id)
+      .zadd(this.indexKey(batch.kind), Date.parse(batch.created_at), batch.batch_id)
       .exec();
   }
 
@@ -116,15 +116,27 @@ export class BatchStore {
     await this.redis.expire(this.key(batch.batch_id), this.lifetime(batch));
   }
 
-  /** Newest first; ids of expired batches are dropped from the index. */
-  async list(limit: number): Promise<BatchRecord[]> {
-    const ids = await this.redis.zrevrange(this.indexKey(), 0, limit - 1);
-    if (ids.length === 0) return [];
+  /**
+   * The newest `limit` batches or drains, newest first, from the kind's own index so
+   * that a page is full whenever that many exist. Ids of expired records are
+   * dropped from the index and the page is topped up past them.
+   */
+  async list(kind: BatchRecord['kind'], limit: number): Promise<BatchRecord[]> {
+    const index = this.indexKey(kind);
+    const found: BatchRecord[] = [];
+    let start = 0;
 
-    const raws = await this.redis.mget(ids.map((id) => this.key(id)));
-    const expired = ids.filter((_, index) => raws[index] === null);
-    if (expired.length > 0) await this.redis.zrem(this.indexKey(), ...expired);
-    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as BatchRecord]));
+    while (found.length < limit) {
+      const ids = await this.redis.zrevrange(index, start, start + limit - found.length - 1);
+      if (ids.length === 0) break;
+
+      const raws = await this.redis.mget(ids.map((id) => this.key(id)));
+      const expired = ids.filter((_, at) => raws[at] === null);
+      if (expired.length > 0) await this.redis.zrem(index, ...expired);
+      found.push(...raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as BatchRecord])));
+      start += ids.length - expired.length;
+    }
+    return found;
   }
 
   /**
@@ -164,8 +176,9 @@ export class BatchStore {
     return `${this.prefix}:batch:${batchId}`;
   }
 
-  private indexKey(): string {
-    return `${this.prefix}:batches`;
+  /** One index per kind: a page of drains is not thinned out by batches, nor the reverse. */
+  private indexKey(kind: BatchRecord['kind']): string {
+    return `${this.prefix}:${kind === 'drain' ? 'drains' : 'batches'}`;
   }
 
   private nodeLockKey(node: string): string {

@@ -122,10 +122,10 @@ function submitDrain(parts: BatchPathParts): Operation {
 function list(parts: BatchPathParts, kind: 'batch' | 'drain'): Operation {
   return {
     operationId: kind === 'batch' ? 'listBatches' : 'listDrains',
-    summary: `List ${kind}es, newest first, with their members`,
+    summary: `List ${plural(kind)}, newest first, with their members`,
     description:
-      `Batches and drains share one index: a page of \`limit\` (at most ${MAX_BATCH_LIST_LIMIT}) ` +
-      `is read, then only the ${kind}es are answered.`,
+      `The newest \`limit\` ${plural(kind)} (at most ${MAX_BATCH_LIST_LIMIT}); ` +
+      'a page is full whenever that many exist.',
     tags: ['batches'],
     security: parts.security,
     parameters: [
@@ -138,10 +138,14 @@ function list(parts: BatchPathParts, kind: 'batch' | 'drain'): Operation {
       },
     ],
     responses: {
-      200: answer(batchListSchema, `the ${kind}es`),
+      200: answer(batchListSchema, `the ${plural(kind)}`),
       ...parts.problems({ ...parts.readProblems, 400: ['invalid-request'] }),
     },
   };
+}
+
+function plural(kind: 'batch' | 'drain'): string {
+  return kind === 'batch' ? 'batches' : 'drains';
 }
 
 function read(parts: BatchPathParts, kind: 'batch' | 'drain'): Operation {

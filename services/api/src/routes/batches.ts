@@ -130,11 +130,8 @@ async function listOf(
   limit: number,
   kind: BatchRecord['kind'],
 ): Promise<{ items: BatchView[]; count: number; limit: number }> {
-  // Batches and drains share one index: the page is read in full, then filtered.
-  const records = await fromStore(() => deps.batches.list(limit));
-  const items = await Promise.all(
-    records.filter((record) => record.kind === kind).map((record) => readBatch(deps, record)),
-  );
+  const records = await fromStore(() => deps.batches.list(kind, limit));
+  const items = await Promise.all(records.map((record) => readBatch(deps, record)));
   return { items, count: items.length, limit };
 }
 
