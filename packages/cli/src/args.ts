@@ -96,6 +96,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const [name, second, ...rest] = first.positionals;
   const globalHelp = first.values['help'] === true;
 
+  if (name === undefined && !globalHelp) throw new UsageError(missingCommand());
   if (name === undefined || name === 'help') {
     const topic = [second, ...rest].filter((word) => word !== undefined).join(' ');
     return { global: defaultGlobals(), invocation: { command: 'help', topic: topic || undefined } };
@@ -122,6 +123,15 @@ export function wantsJson(argv: string[]): boolean {
     strict: false,
   });
   return values['output'] === 'json';
+}
+
+/** `aso` alone: a slip, not a request for help, so it says how to go on and fails. */
+function missingCommand(): string {
+  const names = COMMANDS.map((command) => command.name).join(', ');
+  return (
+    'a command is missing; usage: aso COMMAND [arguments] [options], ' +
+    `COMMAND one of ${names}; run aso --help for more`
+  );
 }
 
 function commandFor(name: string, second: string | undefined): CommandSpec {
@@ -244,6 +254,7 @@ function drainInvocation(spec: CommandSpec, values: Values, args: string[]): Inv
 
 function idInvocation(spec: CommandSpec, args: string[]): Invocation {
   const id = single(spec, args, 'ID');
+  requireUuid(spec, id);
   switch (spec.name) {
     case 'get':
     case 'cancel':
@@ -255,6 +266,28 @@ function idInvocation(spec: CommandSpec, args: string[]): Invocation {
     default:
       throw new UsageError(`unknown command "${spec.name}"`);
   }
+}
+
+/**
+ * The API takes only RFC 9562 UUIDs as ids (zod's uuid()), the nil and max ones
+ * included; checked here so that a mistyped id is a usage error (2), and exit 3
+ * keeps meaning that a well-formed id is unknown.
+ */
+const UUID_PATTERN = new RegExp(
+  '^([0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}' +
+    '|0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$',
+  'i',
+);
+
+const EXAMPLE_ID = '6f1c2d3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
+
+function requireUuid(spec: CommandSpec, id: string): void {
+  if (UUID_PATTERN.test(id)) return;
+  const group = spec.name.split(' ')[0];
+  const kind = group === 'batch' || group === 'drain' ? group : 'migration';
+  throw new UsageError(
+    `"${id}" is not a ${kind} id: ids are UUIDs such as ${EXAMPLE_ID}; usage: ${spec.usage}`,
+  );
 }
 
 function migrationOptions(values: Values): MigrationOptions {

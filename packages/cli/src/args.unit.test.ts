@@ -13,6 +13,8 @@ function usageError(argv: string[]): string {
   throw new Error(`${argv.join(' ')} was accepted`);
 }
 
+const BATCH_ID = '6f1c2d3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f';
+
 describe('the command line', () => {
   it('reads a migration with every option, global options anywhere', () => {
     const parsed = parseCommandLine([
@@ -64,13 +66,13 @@ describe('the command line', () => {
   });
 
   it('tells subcommands of batch and drain from pod and node names', () => {
-    expect(parseCommandLine(['batch', 'get', 'b-1']).invocation).toEqual({
+    expect(parseCommandLine(['batch', 'get', BATCH_ID]).invocation).toEqual({
       command: 'batch get',
-      id: 'b-1',
+      id: BATCH_ID,
     });
-    expect(parseCommandLine(['drain', 'cancel', 'd-1']).invocation).toEqual({
+    expect(parseCommandLine(['drain', 'cancel', BATCH_ID]).invocation).toEqual({
       command: 'drain cancel',
-      id: 'd-1',
+      id: BATCH_ID,
     });
     expect(
       parseCommandLine(['drain', 'worker-1', '--max-in-flight', '3']).invocation,
@@ -101,7 +103,7 @@ describe('the command line', () => {
       command: 'help',
       topic: 'batch get',
     });
-    expect(parseCommandLine([]).invocation).toEqual({ command: 'help', topic: undefined });
+    expect(parseCommandLine(['--help']).invocation).toEqual({ command: 'help', topic: undefined });
   });
 
   it('refuses what it cannot run, saying what to fix', () => {
@@ -122,5 +124,27 @@ describe('the command line', () => {
     );
     expect(usageError(['batch', 'a', '-l', 'app=web'])).toMatch(/not both/);
     expect(usageError(['batch', '--to', 'any'])).toMatch(/name the pods, or select them/);
+  });
+
+  it('refuses no command at all, naming the commands', () => {
+    expect(usageError([])).toMatch(
+      /^a command is missing; usage: aso COMMAND .*migrate, plan, get/,
+    );
+    expect(usageError(['-o', 'json'])).toMatch(/^a command is missing/);
+  });
+
+  it('refuses an id that is not a UUID before asking the API, which takes only UUIDs', () => {
+    expect(usageError(['get', 'nonexist'])).toMatch(
+      /^"nonexist" is not a migration id: ids are UUIDs such as .*; usage: aso get MIGRATION_ID/,
+    );
+    expect(usageError(['cancel', `${BATCH_ID}0`])).toMatch(/is not a migration id/);
+    expect(usageError(['batch', 'get', 'b-1'])).toMatch(/^"b-1" is not a batch id/);
+    expect(usageError(['drain', 'cancel', 'd-1'])).toMatch(/^"d-1" is not a drain id/);
+    // Version 9 is not one RFC 9562 knows, and the API refuses it too.
+    expect(usageError(['get', '6f1c2d3e-0000-9000-8000-000000000004'])).toMatch(/not a migration/);
+
+    for (const id of [BATCH_ID, BATCH_ID.toUpperCase(), '00000000-0000-0000-0000-000000000000']) {
+      expect(parseCommandLine(['get', id]).invocation).toEqual({ command: 'get', id });
+    }
   });
 });

@@ -145,6 +145,16 @@ describe('aso as a whole', () => {
     });
   });
 
+  it('exits 2 with the usage when no command is given, and for an id that is no UUID', async () => {
+    const bare = runtime('http://127.0.0.1:9');
+    expect(await main([], bare)).toBe(EXIT.usage);
+    expect(bare.stderr.text).toMatch(/^aso: a command is missing; usage: aso COMMAND/);
+
+    const malformed = runtime('http://127.0.0.1:9');
+    expect(await main(['get', 'nonexist'], malformed)).toBe(EXIT.usage);
+    expect(malformed.stderr.text).toMatch(/^aso: "nonexist" is not a migration id/);
+  });
+
   it('prints help without needing a token or an API', async () => {
     const io = { stdout: new Collected(), stderr: new Collected(), env: {} };
 
