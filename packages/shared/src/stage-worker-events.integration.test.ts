@@ -1,63 +1,26 @@
-import { randomUUID } from 'node:crypto';
-
-import type { Worker } from 'bullmq';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
-import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
+import { StageWorkerRig, untilCancelled } from '../../../test/support/stage-worker-rig.ts';
 import { NothingToMigrateError } from './errors.ts';
-import { createLogger } from './logger.ts';
-import { createStageMetrics } from './metrics.ts';
-import { newMigrationRecord, type MigrationRecord } from './migration.ts';
 import type { MigrationEvent } from './migration-events-log.ts';
-import { MigrationStore } from './migration-store.ts';
-import type { StagePayload } from './queues.ts';
-import { createRedis } from './redis.ts';
-import { StageQueues } from './stage-queues.ts';
-import { createStageWorker, type StageHandler } from './stage-worker.ts';
+import type { MigrationStore } from './migration-store.ts';
+import type { StageHandler } from './stage-worker.ts';
 
-let redis: TestRedis;
+let rig: StageWorkerRig;
 let store: MigrationStore;
-let queues: StageQueues;
-const workers: Worker<StagePayload>[] = [];
 
 beforeEach(() => {
-  redis = testRedis();
-  store = new MigrationStore(createRedis(redis.url, 'worker', 'test:store'), redis.prefix);
-  queues = new StageQueues(createRedis(redis.url, 'worker', 'test:queues'), redis.prefix);
+  rig = new StageWorkerRig();
+  store = rig.store;
 });
 
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.close()));
-  await queues.close();
-  await redis.cleanup();
+  await rig.close();
 });
 
+/** Two at once, so that a second migration's events can interleave with the first's. */
 function startWorker(handler: StageHandler): void {
-  const worker = createStageWorker({
-    handler,
-    connection: createRedis(redis.url, 'worker', 'test:worker'),
-    prefix: redis.prefix,
-    concurrency: 2,
-    store,
-    queues,
-    metrics: createStageMetrics(new Registry()),
-    logger: createLogger('stage-events-test', 'silent'),
-  });
-  workers.push(worker);
-  void worker.run();
-}
-
-async function submit(podName = SAMPLE_REQUEST.pod_name): Promise<MigrationRecord> {
-  const record = newMigrationRecord(
-    randomUUID(),
-    { ...SAMPLE_REQUEST, pod_name: podName },
-    new Date(),
-  );
-  await store.create(record);
-  await queues.enqueue('capture', record.migration_id);
-  return record;
+  rig.startWorker(handler, 2);
 }
 
 async function events(migrationId: string): Promise<MigrationEvent[]> {
@@ -75,14 +38,6 @@ async function untilEvent(migrationId: string, type: string): Promise<MigrationE
     { timeout: 10_000, interval: 50 },
   );
   return seen;
-}
-
-function untilCancelled(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => {
-      reject(signal.reason as Error);
-    });
-  });
 }
 
 describe('stage worker events', () => {
@@ -104,7 +59,7 @@ describe('stage worker events', () => {
         return {};
       },
     });
-    const record = await submit();
+    const record = await rig.submit();
 
     const log = await untilEvent(record.migration_id, 'completed');
     expect(log.map((e) => [e.type, e.stage])).toEqual([
@@ -132,7 +87,7 @@ describe('stage worker events', () => {
         return Promise.resolve({});
       },
     });
-    const record = await submit();
+    const record = await rig.submit();
 
     await vi.waitFor(
       async () => {
@@ -160,7 +115,7 @@ describe('stage worker events', () => {
       run: () => Promise.reject(new NothingToMigrateError('default/tf-train-0')),
       rollback: () => Promise.resolve(['deleted new pod tf-train-0-m123456']),
     });
-    const record = await submit();
+    const record = await rig.submit();
 
     const log = await untilEvent(record.migration_id, 'failed');
     expect(log.map((e) => e.type)).toEqual(['stage-started', 'rolled-back', 'failed']);
@@ -182,7 +137,7 @@ describe('stage worker events', () => {
       run: (context) => untilCancelled(context.signal),
       rollback: () => Promise.resolve([]),
     });
-    const record = await submit();
+    const record = await rig.submit();
     await untilEvent(record.migration_id, 'stage-started');
 
     await store.requestCancel(record.migration_id);
@@ -208,9 +163,9 @@ describe('stage worker events', () => {
       run: (context) => untilCancelled(context.signal),
       rollback: () => Promise.resolve([]),
     });
-    const first = await submit('first');
+    const first = await rig.submit({ podName: 'first' });
     await untilEvent(first.migration_id, 'stage-started');
-    const second = await submit('second');
+    const second = await rig.submit({ podName: 'second' });
 
     const log = await untilEvent(second.migration_id, 'waiting');
     expect(log[0]).toMatchObject({

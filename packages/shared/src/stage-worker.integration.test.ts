@@ -1,67 +1,32 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Worker } from 'bullmq';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
-import { testRedis, type TestRedis } from '../../../test/support/redis.ts';
+import { StageWorkerRig, untilCancelled } from '../../../test/support/stage-worker-rig.ts';
 import { NothingToMigrateError } from './errors.ts';
-import { createLogger } from './logger.ts';
-import { createStageMetrics } from './metrics.ts';
-import { newMigrationRecord, type MigrationRecord } from './migration.ts';
-import { MigrationStore } from './migration-store.ts';
+import { newMigrationRecord } from './migration.ts';
+import type { MigrationStore } from './migration-store.ts';
 import type { StagePayload } from './queues.ts';
-import { createRedis } from './redis.ts';
-import { StageQueues } from './stage-queues.ts';
-import { createStageWorker, type StageHandler } from './stage-worker.ts';
+import type { StageQueues } from './stage-queues.ts';
 
 const request = SAMPLE_REQUEST;
 
-let redis: TestRedis;
+let rig: StageWorkerRig;
 let store: MigrationStore;
 let queues: StageQueues;
 let registry: Registry;
-const workers: Worker<StagePayload>[] = [];
 
 beforeEach(() => {
-  redis = testRedis();
-  store = new MigrationStore(createRedis(redis.url, 'worker', 'test:store'), redis.prefix);
-  queues = new StageQueues(createRedis(redis.url, 'worker', 'test:queues'), redis.prefix);
-  registry = new Registry();
+  rig = new StageWorkerRig();
+  ({ store, queues, registry } = rig);
 });
 
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.close()));
-  await queues.close();
-  await redis.cleanup();
+  await rig.close();
 });
-
-function startWorker(handler: StageHandler): Worker<StagePayload> {
-  const worker = createStageWorker({
-    handler,
-    connection: createRedis(redis.url, 'worker', 'test:worker'),
-    prefix: redis.prefix,
-    concurrency: 1,
-    store,
-    queues,
-    metrics: createStageMetrics(registry),
-    logger: createLogger('stage-test', 'silent'),
-  });
-  workers.push(worker);
-  void worker.run();
-  return worker;
-}
-
-async function submit(
-  createdAt = new Date(),
-  podName = request.pod_name,
-): Promise<MigrationRecord> {
-  const record = newMigrationRecord(randomUUID(), { ...request, pod_name: podName }, createdAt);
-  await store.create(record);
-  await queues.enqueue('capture', record.migration_id);
-  return record;
-}
 
 function settled(worker: Worker<StagePayload>): Promise<'completed' | 'failed'> {
   return new Promise((resolve) => {
@@ -77,7 +42,7 @@ function settled(worker: Worker<StagePayload>): Promise<'completed' | 'failed'> 
 
 describe('stage worker', () => {
   it('runs the handler, records the stage and hands the migration on', async () => {
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       run: async (context) => {
@@ -88,7 +53,7 @@ describe('stage worker', () => {
       },
     });
     const done = settled(worker);
-    const record = await submit();
+    const record = await rig.submit();
 
     expect(await done).toBe('completed');
     const after = await store.require(record.migration_id);
@@ -105,7 +70,7 @@ describe('stage worker', () => {
 
   it('retries a transient failure', async () => {
     let calls = 0;
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       run: () => {
@@ -115,7 +80,7 @@ describe('stage worker', () => {
       },
     });
     const done = settled(worker);
-    const record = await submit();
+    const record = await rig.submit();
 
     expect(await done).toBe('completed');
     const after = await store.require(record.migration_id);
@@ -125,7 +90,7 @@ describe('stage worker', () => {
 
   it('fails a permanent error at once, after rolling back', async () => {
     const rollbacks: string[] = [];
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       run: () => Promise.reject(new NothingToMigrateError('default/tf-train-0')),
@@ -135,7 +100,7 @@ describe('stage worker', () => {
       },
     });
     const done = settled(worker);
-    const record = await submit();
+    const record = await rig.submit();
 
     expect(await done).toBe('failed');
     const after = await store.require(record.migration_id);
@@ -153,7 +118,7 @@ describe('stage worker', () => {
 
   it('carries a migration forward instead of rolling back when the stage salvages it', async () => {
     const rollbacks: string[] = [];
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       run: () => Promise.reject(new NothingToMigrateError('default/tf-train-0')),
@@ -165,7 +130,7 @@ describe('stage worker', () => {
         Promise.resolve(error instanceof NothingToMigrateError ? { next: { stage: 'pod' } } : null),
     });
     const done = settled(worker);
-    const record = await submit();
+    const record = await rig.submit();
 
     expect(await done).toBe('completed');
     expect(rollbacks).toEqual([]);
@@ -179,7 +144,7 @@ describe('stage worker', () => {
 
   it('fails a migration whose deadline has passed without running the stage', async () => {
     let ran = false;
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       run: () => {
@@ -188,7 +153,7 @@ describe('stage worker', () => {
       },
     });
     const done = settled(worker);
-    const record = await submit(new Date(Date.now() - 3_600_000));
+    const record = await rig.submit({ createdAt: new Date(Date.now() - 3_600_000) });
 
     expect(await done).toBe('failed');
     expect(ran).toBe(false);
@@ -196,19 +161,10 @@ describe('stage worker', () => {
   });
 });
 
-/** A stage run that lasts until its attempt is cancelled, the way a Ready wait does. */
-function untilCancelled(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => {
-      reject(signal.reason as Error);
-    });
-  });
-}
-
 describe('stage worker controls', () => {
   it('holds a migration over the cap as waiting, then lets it in when a place frees', async () => {
     const started: string[] = [];
-    startWorker({
+    rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       admission: { caps: { total: 1, perSourceNode: 1 }, retryDelayMs: 100 },
@@ -218,11 +174,11 @@ describe('stage worker controls', () => {
       },
     });
 
-    const first = await submit(new Date(), 'first');
+    const first = await rig.submit({ podName: 'first' });
     await vi.waitFor(() => {
       expect(started).toEqual(['first']);
     });
-    const second = await submit(new Date(), 'second');
+    const second = await rig.submit({ podName: 'second' });
     await vi.waitFor(async () => {
       expect(await store.require(second.migration_id)).toMatchObject({
         status: 'waiting',
@@ -244,7 +200,7 @@ describe('stage worker controls', () => {
 
   it('fails a migration whose deadline passes while it waits for a place', async () => {
     const caps = { total: 1, perSourceNode: 1 };
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       admission: { caps, retryDelayMs: 100 },
@@ -256,7 +212,7 @@ describe('stage worker controls', () => {
     await store.admit(holder, caps);
     const done = settled(worker);
     // Created 599.5 s ago with a 600 s timeout: its deadline passes while it waits.
-    const late = await submit(new Date(Date.now() - 599_500), 'late');
+    const late = await rig.submit({ createdAt: new Date(Date.now() - 599_500), podName: 'late' });
 
     expect(await done).toBe('failed');
     expect(await store.require(late.migration_id)).toMatchObject({
@@ -267,7 +223,7 @@ describe('stage worker controls', () => {
 
   it('aborts a running attempt on cancel, rolls back and ends the migration cancelled', async () => {
     const rollbacks: string[] = [];
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       run: (context) => untilCancelled(context.signal),
@@ -277,7 +233,7 @@ describe('stage worker controls', () => {
       },
     });
     const done = settled(worker);
-    const record = await submit();
+    const record = await rig.submit();
     await vi.waitFor(async () => {
       expect((await store.require(record.migration_id)).status).toBe('running');
     });
@@ -298,7 +254,7 @@ describe('stage worker controls', () => {
 
   it('ends a migration cancelled between stages without running the next one', async () => {
     let ran = false;
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'pod',
       honoursDeadline: true,
       run: () => {
@@ -324,7 +280,7 @@ describe('stage worker controls', () => {
 
   it('skips the job of a migration cancelled while it waited', async () => {
     let ran = false;
-    const worker = startWorker({
+    const worker = rig.startWorker({
       stage: 'capture',
       honoursDeadline: true,
       run: () => {
@@ -334,7 +290,7 @@ describe('stage worker controls', () => {
     });
     await worker.pause();
     const done = settled(worker);
-    const record = await submit();
+    const record = await rig.submit();
     await store.requestCancel(record.migration_id);
     await worker.resume();
 
