@@ -24,7 +24,7 @@ import { benchPrefix, removePrefixes } from '../lib/redis-keys.ts';
 import { percentile } from '../lib/stats.ts';
 import type { BenchContext, Comparison, Section, Series } from '../lib/types.ts';
 
-const CONCURRENCY_STEPS = [1, 2, 4, 8, 16, 32, 64];
+const CONCURRENCY_STEPS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 /** Throughput must grow by this factor over the best so far to count as growing. */
 const GROWTH = 1.05;
 
