@@ -9,21 +9,12 @@ import {
   type ResourceFigures,
 } from '@aso/shared';
 
+import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
 import { container, node, pod } from '../../shared/src/preflight/test-fixtures.ts';
 import { describePlan, describeRecord, listTable, outcomeLines } from './format-record.ts';
 
 const MI = 2 ** 20;
 const ID = '6f1c2d3e-0000-4000-8000-000000000003';
-const REQUEST = {
-  pod_name: 'tf-train-0',
-  pod_namespace: 'default',
-  source_node: 'worker-1',
-  target_node: 'worker-2',
-  preserve_pv: false,
-  dry_run: false,
-  force: false,
-  timeout: 600,
-};
 
 function figures(cpu: number, memoryMi: number, measured: MeasuredResources): ResourceFigures {
   return {
@@ -39,7 +30,7 @@ function figures(cpu: number, memoryMi: number, measured: MeasuredResources): Re
 }
 
 function completedRecord(): MigrationRecord {
-  const record = newMigrationRecord(ID, REQUEST, new Date('2026-12-04T21:00:00Z'));
+  const record = newMigrationRecord(ID, SAMPLE_REQUEST, new Date('2026-12-04T21:00:00Z'));
   record.status = 'completed';
   record.finished_at = '2026-12-04T21:00:23.400Z';
   record.duration_ms = 23_400;
@@ -76,7 +67,7 @@ describe('a migration for people', () => {
   });
 
   it('ends a failed migration with its error and whether it was rolled back', () => {
-    const record = newMigrationRecord(ID, REQUEST, new Date('2026-12-04T21:00:00Z'));
+    const record = newMigrationRecord(ID, SAMPLE_REQUEST, new Date('2026-12-04T21:00:00Z'));
     record.status = 'failed';
     record.duration_ms = 4_000;
     record.error = {
