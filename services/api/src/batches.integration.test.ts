@@ -97,18 +97,45 @@ describe('POST /api/v1/batches', () => {
     const first = await send('POST', '/api/v1/batches', { pods: [{ name: 'ok' }] });
     expect(first.status).toBe(202);
 
+    api.cluster.addPod('fresh', 'worker-1');
     const { body } = await send('POST', '/api/v1/batches', {
-      pods: [{ name: 'ghost' }, { name: 'ok' }, { name: 'missing' }],
+      pods: [{ name: 'ghost' }, { name: 'ok' }, { name: 'missing' }, { name: 'fresh' }],
     });
     const members = body['members'] as Member[];
 
     // The fixture planner does not know "ghost": the pre-flight's 404 code is kept.
-    expect(members.map((m) => [m.pod.name, m.refused?.code])).toEqual([
+    expect(members.map((m) => [m.pod.name, m.refused?.code ?? null])).toEqual([
       ['ghost', 'pod-not-found'],
       ['ok', 'migration-in-progress'],
       ['missing', 'pod-not-found'],
+      ['fresh', null],
     ]);
-    expect(body['status']).toBe('failed');
+    // The pod lock's refusal names the migration once.
+    const holder = (first.body['members'] as Member[])[0]?.migration_id ?? 'none';
+    expect((members[1]?.refused?.detail ?? '').split(holder)).toHaveLength(2);
+    expect(body['status']).toBe('running');
+  });
+
+  it('answers 422 with every reason, storing nothing, when every member is refused', async () => {
+    api.cluster.addPod('ok', 'worker-1');
+    await send('POST', '/api/v1/batches', { pods: [{ name: 'ok' }] });
+    const before = await send('GET', '/api/v1/batches?limit=10');
+
+    const { status, body } = await send('POST', '/api/v1/batches', {
+      pods: [{ name: 'ghost' }, { name: 'ok' }],
+    });
+
+    expect([status, body['code']]).toEqual([422, 'batch-all-refused']);
+    expect(body['errors']).toEqual([
+      { field: 'default/ghost', message: expect.stringMatching(/^pod-not-found: /) as unknown },
+      {
+        field: 'default/ok',
+        message: expect.stringMatching(/^migration-in-progress: /) as unknown,
+      },
+    ]);
+    expect((await send('GET', '/api/v1/batches?limit=10')).body['items']).toEqual(
+      before.body['items'],
+    );
   });
 
   it('reads, lists and cancels a batch, reporting per member', async () => {

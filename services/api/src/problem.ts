@@ -70,6 +70,9 @@ export function problemResponse(c: Context, problem: Problem): Response {
   });
 }
 
+/** The per-field (or per-member) reasons an error carries, when it has any. */
 function fieldsOf(error: OrchestratorError): FieldError[] | undefined {
-  return error instanceof ValidationError ? error.fields : undefined;
+  if (error instanceof ValidationError) return error.fields;
+  const fields = (error as { fields?: unknown }).fields;
+  return Array.isArray(fields) ? (fields as FieldError[]) : undefined;
 }

@@ -1,4 +1,6 @@
-import { OrchestratorError } from '@aso/shared';
+import { OrchestratorError, type FieldError } from '@aso/shared';
+
+import type { BatchMember } from './batch-store.ts';
 
 /** Refusals of batch and drain requests; only the gateway raises them. */
 
@@ -61,5 +63,25 @@ export class DrainInProgressError extends OrchestratorError {
   constructor(node: string, drainId: string) {
     super(`node ${node} is being drained by drain ${drainId}; wait for it to end or cancel it`);
     this.drainId = drainId;
+  }
+}
+
+/** Every member was refused: nothing would run, so nothing is stored. */
+export class BatchAllRefusedError extends OrchestratorError {
+  readonly code = 'batch-all-refused';
+  readonly status = 422;
+  /** One entry per member: the pod, and its refusal's code and reason. */
+  readonly fields: FieldError[];
+
+  constructor(members: BatchMember[]) {
+    const fields = members.map((m) => ({
+      field: `${m.pod.namespace}/${m.pod.name}`,
+      message: `${m.refused?.code ?? 'refused'}: ${m.refused?.detail ?? ''}`,
+    }));
+    super(
+      `every one of the ${members.length} pods was refused, so no batch was started: ` +
+        fields.map((f) => `${f.field} (${f.message})`).join('; '),
+    );
+    this.fields = fields;
   }
 }

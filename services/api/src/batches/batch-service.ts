@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { fromStore, OrchestratorError, type MigrationRecord } from '@aso/shared';
 
 import { requireAllowedNamespace } from '../namespace-policy.ts';
-import { BatchTooLargeError, SelectorMatchedNothingError } from './batch-errors.ts';
+import {
+  BatchAllRefusedError,
+  BatchTooLargeError,
+  SelectorMatchedNothingError,
+} from './batch-errors.ts';
 import { startMembers, type Candidate, type MemberDeps } from './batch-members.ts';
 import {
   MAX_BATCH_MEMBERS,
@@ -22,7 +26,8 @@ export interface BatchDeps extends MemberDeps {
 /**
  * Starts a batch: finds its members, stores the batch (before any member starts,
  * so that no member ever names a batch that does not exist), starts each member
- * and stores the outcome.
+ * and stores the outcome. When every member is refused the batch is withdrawn and
+ * the answer is a 422 naming each member's reason.
  */
 export async function createBatch(deps: BatchDeps, request: BatchRequest): Promise<BatchView> {
   const selection = memberSelection(request);
@@ -34,6 +39,11 @@ export async function createBatch(deps: BatchDeps, request: BatchRequest): Promi
   const batch = newBatch(deps, 'batch', request, selectionRecord(selection));
   await fromStore(() => deps.batches.save(batch));
   batch.members = await startMembers(deps, batch, candidates);
+  if (batch.members.every((member) => member.refused !== null)) {
+    // Nothing started, so no member names the batch: it is withdrawn, not kept as failed.
+    await fromStore(() => deps.batches.remove(batch));
+    throw new BatchAllRefusedError(batch.members);
+  }
   batch.updated_at = (deps.now ?? (() => new Date()))().toISOString();
   await fromStore(() => deps.batches.save(batch));
   return batchView(deps.store, batch);

@@ -106,6 +106,15 @@ export class BatchStore {
       .exec();
   }
 
+  /** Withdraws a batch that never started a member; nothing can name it. */
+  async remove(batch: BatchRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.key(batch.batch_id))
+      .zrem(this.indexKey(batch.kind), batch.batch_id)
+      .exec();
+  }
+
   async get(batchId: string): Promise<BatchRecord | null> {
     const raw = await this.redis.get(this.key(batchId));
     return raw === null ? null : (JSON.parse(raw) as BatchRecord);

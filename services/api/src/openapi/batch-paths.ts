@@ -66,6 +66,8 @@ function submitBatch(parts: BatchPathParts): Operation {
       `Give \`pods\` (at most ${MAX_BATCH_MEMBERS}), or \`match_labels\` and/or \`selector\` ` +
       '(Kubernetes label selector syntax) with `namespace`. ' +
       MEMBER_RULES +
+      ' When every member is refused nothing is stored: the answer is 422 batch-all-refused, ' +
+      'with each pod and its reason in `errors`.' +
       ` The body must be JSON of at most ${MAX_BATCH_REQUEST_BYTES} bytes.`,
     tags: ['batches'],
     security: parts.security,
@@ -78,7 +80,7 @@ function submitBatch(parts: BatchPathParts): Operation {
         403: ['read-only-token', 'namespace-not-allowed'],
         413: ['payload-too-large'],
         415: ['unsupported-media-type'],
-        422: ['selector-matched-nothing', 'batch-too-large'],
+        422: ['selector-matched-nothing', 'batch-too-large', 'batch-all-refused'],
         502: ['kubernetes-request-rejected'],
         503: ['queue-unavailable', 'kubernetes-unavailable'],
       }),
