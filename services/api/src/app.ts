@@ -7,6 +7,7 @@ import { bearerAuth } from './auth.ts';
 import type { ApiDeps, ApiEnv } from './deps.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { errorHeaders } from './error-headers.ts';
+import { allowedMethods } from './method-not-allowed.ts';
 import { buildProblem, problemFor, problemResponse } from './problem.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -48,6 +49,14 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', adminRoutes(deps.queues, deps.now ?? (() => new Date())));
 
   app.notFound(function notFound(c) {
+    const allowed = allowedMethods(app.routes, c.req.path);
+    if (allowed.length > 0) {
+      const detail = `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(', ')}`;
+      const problem = buildProblem(c, 405, 'method-not-allowed', detail);
+      const response = problemResponse(c, { ...problem, title: 'Method Not Allowed' });
+      response.headers.set('Allow', allowed.join(', '));
+      return response;
+    }
     return problemResponse(
       c,
       buildProblem(c, 404, 'route-not-found', `no route for ${c.req.method} ${c.req.path}`),

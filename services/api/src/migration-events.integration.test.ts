@@ -349,6 +349,30 @@ describe('migration event stream', () => {
     expect(await ended.json()).toMatchObject({ errors: [{ field: 'last_event_id' }] });
   });
 
+  it('answers 405 with Allow for a method the path does not take, 404 for no path', async () => {
+    const app = unchecked();
+    const id = randomUUID();
+    const send = (method: string, path: string) =>
+      app.request(path, { method, headers: { authorization: `Bearer ${writer}` } });
+
+    const posted = await send('POST', eventsPath(id));
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get('allow')).toBe('GET, HEAD');
+    expect(posted.headers.get('content-type')).toBe('application/problem+json');
+    expect(await posted.json()).toMatchObject({
+      status: 405,
+      title: 'Method Not Allowed',
+      code: 'method-not-allowed',
+      detail: `POST is not allowed on /api/v1/migrations/${id}/events; use GET, HEAD`,
+    });
+
+    const put = await send('PUT', `/api/v1/migrations/${id}`);
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('DELETE, GET, HEAD');
+
+    expect((await send('POST', `/api/v1/migrations/${id}/elsewhere`)).status).toBe(404);
+  });
+
   it('needs a token; a read-only token may follow', async () => {
     const record = await stored();
     await finish(record, 'completed');
