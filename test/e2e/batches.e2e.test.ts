@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { z } from 'zod';
 
 import type { MigrationRecord } from '@aso/shared';
 
+import type { batchViewSchema } from '../../services/api/src/openapi/batch-schemas.ts';
 import { eventually } from '../setup/kube.ts';
 import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
 
@@ -18,22 +20,8 @@ afterAll(async () => {
   await h.stop();
 });
 
-interface Member {
-  pod: { name: string };
-  source_node: string;
-  target_node: string | null;
-  migration_id: string | null;
-  status: string;
-  message: string;
-  refused: { code: string } | null;
-}
-
-interface Batch {
-  batch_id: string;
-  status: string;
-  members: Member[];
-  summary: { members: number; by_status: Record<string, number> };
-}
+/** A batch as its routes answer with it (checked against the OpenAPI description). */
+type Batch = z.output<typeof batchViewSchema>;
 
 function isReady(pod: { status?: { conditions?: { type: string; status: string }[] } }): boolean {
   return Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
@@ -93,7 +81,7 @@ describe('a batch by label selector', () => {
     const done = await eventually(
       async () => {
         const batch = await readBatch(started.batch_id);
-        peakRunning = Math.max(peakRunning, batch.summary.by_status['running'] ?? 0);
+        peakRunning = Math.max(peakRunning, batch.summary.by_status.running);
         for (const m of batch.members) if (m.status === 'waiting') waitingMessages.add(m.message);
         return batch.status === 'running' ? undefined : batch;
       },
@@ -101,7 +89,7 @@ describe('a batch by label selector', () => {
     );
 
     expect(done.status).toBe('completed');
-    expect(done.summary.by_status['completed']).toBe(5);
+    expect(done.summary.by_status.completed).toBe(5);
     expect(peakRunning).toBeLessThanOrEqual(2);
     expect([...waitingMessages].join('\n')).toContain(`in batch ${started.batch_id}`);
 
@@ -127,7 +115,7 @@ describe('a batch cancelled part-way', () => {
     });
     const started = await startBatch({ selector: 'set=cancel', max_in_flight: 2 });
     await eventually(
-      async () => ((await readBatch(started.batch_id)).summary.by_status['running'] ?? 0) > 0,
+      async () => (await readBatch(started.batch_id)).summary.by_status.running > 0,
       { timeoutMs: 30_000, what: 'a member to be running' },
     );
 
@@ -149,7 +137,7 @@ describe('a batch cancelled part-way', () => {
       { timeoutMs: 120_000, what: 'every member to end' },
     );
     expect(ended.status).toBe('cancelled');
-    expect(ended.summary.by_status['cancelled']).toBeGreaterThanOrEqual(2);
+    expect(ended.summary.by_status.cancelled).toBeGreaterThanOrEqual(2);
     // Each pod still exists once: the original where a member was cancelled, else its new pod.
     const pods = await h.core.listNamespacedPod({
       namespace: h.namespace.name,

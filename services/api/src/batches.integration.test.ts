@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 
 import { inProcessApi, newToken, type InProcessApi } from '../../../test/support/in-process-api.ts';
+import type { batchViewSchema } from './openapi/batch-schemas.ts';
 
 // Batches and drains through the gateway in-process: real Redis, a fixture cluster
 // and the fixture planner. Every answer is checked against the OpenAPI description.
@@ -36,14 +38,8 @@ async function send(
   };
 }
 
-interface Member {
-  pod: { name: string };
-  source_node: string;
-  target_node: string | null;
-  migration_id: string | null;
-  status: string;
-  refused: { code: string; detail: string } | null;
-}
+/** A member as the batch views answer with it. */
+type Member = z.output<typeof batchViewSchema>['members'][number];
 
 describe('POST /api/v1/batches', () => {
   it('starts one migration per pod matched by labels, each tagged with the batch cap', async () => {
