@@ -92,19 +92,17 @@ async function podOnWorker1(prefix: string, annotations: Record<string, string> 
   return pod.metadata?.name ?? '';
 }
 
+/** The arguments that move (or plan to move) a pod of the test namespace to worker-2. */
+function toWorker2(command: 'migrate' | 'plan', pod: string, ...options: string[]): string[] {
+  return [command, pod, '-n', h.namespace.name, '--to', 'worker-2', ...options];
+}
+
 describe('aso migrate', () => {
   it('shows a live progress bar per stage in a terminal and ends with the outcome', async () => {
     const name = await podOnWorker1('cli-live');
 
     // No --from: the API finds the node the pod runs on.
-    const { code, stdout } = await asoInTerminal([
-      'migrate',
-      name,
-      '-n',
-      h.namespace.name,
-      '--to',
-      'worker-2',
-    ]);
+    const { code, stdout } = await asoInTerminal(toWorker2('migrate', name));
 
     expect(code, stdout).toBe(0);
     // Each frame after the first moves the cursor back to redraw in place.
@@ -127,18 +125,9 @@ describe('aso migrate', () => {
     // Never Ready on any node: the pod stage waits out the shortest timeout and rolls back.
     const name = await podOnWorker1('cli-fails', { 'sim.aso.dev/waiting': 'app=ImagePullBackOff' });
 
-    const { code, stdout } = await aso([
-      'migrate',
-      name,
-      '-n',
-      h.namespace.name,
-      '--from',
-      'worker-1',
-      '--to',
-      'worker-2',
-      '--timeout',
-      '30',
-    ]);
+    const { code, stdout } = await aso(
+      toWorker2('migrate', name, '--from', 'worker-1', '--timeout', '30'),
+    );
 
     expect(code, stdout).toBe(1);
     const lines = stdout.trim().split('\n');
@@ -161,16 +150,7 @@ describe('aso for scripts', () => {
   it('answers one JSON document per command with --output json', async () => {
     const name = await podOnWorker1('cli-json');
 
-    const plan = await aso([
-      'plan',
-      name,
-      '-n',
-      h.namespace.name,
-      '--to',
-      'worker-2',
-      '-o',
-      'json',
-    ]);
+    const plan = await aso(toWorker2('plan', name, '-o', 'json'));
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout)).toMatchObject({
       dry_run: true,
@@ -178,17 +158,7 @@ describe('aso for scripts', () => {
       plan: { source_node: 'worker-1', target_node: 'worker-2' },
     });
 
-    const started = await aso([
-      'migrate',
-      name,
-      '-n',
-      h.namespace.name,
-      '--to',
-      'worker-2',
-      '--detach',
-      '-o',
-      'json',
-    ]);
+    const started = await aso(toWorker2('migrate', name, '--detach', '-o', 'json'));
     expect(started.code, started.stderr).toBe(0);
     const accepted = JSON.parse(started.stdout) as MigrationRecord;
     expect(accepted.request).toMatchObject({ pod_name: name, source_node: 'worker-1' });
