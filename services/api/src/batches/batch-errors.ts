@@ -85,3 +85,24 @@ export class BatchAllRefusedError extends OrchestratorError {
     this.fields = fields;
   }
 }
+
+/** Every movable pod of a drained node was refused: nothing would move, so nothing is kept. */
+export class DrainNothingStartedError extends OrchestratorError {
+  readonly code = 'drain-nothing-started';
+  readonly status = 422;
+  /** One entry per pod: its refusal's code and reason. */
+  readonly fields: FieldError[];
+
+  constructor(node: string, members: BatchMember[]) {
+    const fields = members.map((m) => ({
+      field: `${m.pod.namespace}/${m.pod.name}`,
+      message: `${m.refused?.code ?? 'refused'}: ${m.refused?.detail ?? ''}`,
+    }));
+    super(
+      `none of the ${members.length} movable pods on ${node} could start, so the node was ` +
+        'not drained (nor left cordoned by this request): ' +
+        fields.map((f) => `${f.field} (${f.message})`).join('; '),
+    );
+    this.fields = fields;
+  }
+}

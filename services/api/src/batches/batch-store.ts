@@ -38,6 +38,12 @@ export interface DrainDetails {
   /** When a cancel uncordoned the node this drain cordoned. */
   uncordoned_at: string | null;
   left: LeftPod[];
+  /**
+   * How many of `left` were movable pods the drain could not start (refused by the
+   * pre-flight, no target fits): a drain with any is never `completed`. Absent on
+   * drains stored before it was counted.
+   */
+  not_moved?: number;
 }
 
 export interface BatchRecord {

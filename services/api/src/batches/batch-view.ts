@@ -22,8 +22,9 @@ export const MEMBER_STATUSES = [
 
 /**
  * running: a member has not ended. cancelled: a cancel was asked and every member
- * has ended. completed: every member completed (a drain with nothing to move too).
- * failed: none completed. partially-failed: some did, some did not.
+ * has ended. completed: every member completed (a drain with nothing to move too),
+ * and a drain left no movable pod behind. failed: none completed. partially-failed:
+ * some did, some did not, or a drain's members did but it left movable pods behind.
  */
 export type BatchStatus = 'running' | 'completed' | 'partially-failed' | 'failed' | 'cancelled';
 
@@ -80,7 +81,10 @@ function batchStatus(batch: BatchRecord, members: MemberView[]): BatchStatus {
   if (batch.cancel_requested_at !== null) return 'cancelled';
 
   const completed = members.filter((m) => m.status === 'completed').length;
-  if (completed === members.length) return 'completed';
+  // A drain that left movable pods behind has not emptied its node.
+  const notMoved = batch.drain?.not_moved ?? 0;
+  if (completed === members.length && notMoved === 0) return 'completed';
+  if (completed === members.length && completed > 0) return 'partially-failed';
   return completed === 0 ? 'failed' : 'partially-failed';
 }
 

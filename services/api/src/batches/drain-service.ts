@@ -1,10 +1,20 @@
 import type { V1Pod } from '@kubernetes/client-node';
 
-import { fromStore } from '@aso/shared';
+import {
+  checkTargetNode,
+  fromStore,
+  NodeNotFoundError,
+  TargetTaintNotToleratedError,
+  ValidationError,
+} from '@aso/shared';
 
-import { DrainInProgressError, DrainNodeNotFoundError } from './batch-errors.ts';
+import {
+  DrainInProgressError,
+  DrainNodeNotFoundError,
+  DrainNothingStartedError,
+} from './batch-errors.ts';
 import { startMembers } from './batch-members.ts';
-import type { DrainRequest } from './batch-request.ts';
+import { ANY_NODE, type DrainRequest } from './batch-request.ts';
 import { cancelBatch, newBatch, type BatchDeps, type MemberCancel } from './batch-service.ts';
 import type { BatchRecord, LeftPod } from './batch-store.ts';
 import { batchView, type BatchView } from './batch-view.ts';
@@ -23,6 +33,8 @@ const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 export async function createDrain(deps: BatchDeps, request: DrainRequest): Promise<BatchView> {
   const node = await deps.cluster.readNode(request.node);
   if (node === null) throw new DrainNodeNotFoundError(request.node);
+  // Refused before the cordon: a target no pod could move to makes the drain pointless.
+  await checkDrainTarget(deps, request);
 
   const drain = newBatch(deps, 'drain', request, { node: request.node });
   const wasCordoned = node.spec?.unschedulable === true;
@@ -32,6 +44,7 @@ export async function createDrain(deps: BatchDeps, request: DrainRequest): Promi
     cordoned_at: null,
     uncordoned_at: null,
     left: [],
+    not_moved: 0,
   };
   await takeNode(deps, drain);
 
@@ -51,17 +64,27 @@ export async function createDrain(deps: BatchDeps, request: DrainRequest): Promi
       movable.map((pod) => ({ pod })),
     );
 
-    // Pods the pre-flight refuses stay where they are: they are reported as left.
+    // Pods the pre-flight refuses stay where they are: they are reported as left, and
+    // counted, since a drain that leaves a movable pod behind has not emptied the node.
     drain.members = members.filter((member) => member.refused === null);
+    const refused = members.filter((member) => member.refused !== null);
+    drain.drain.not_moved = refused.length;
     drain.drain.left.push(
-      ...members.flatMap((m) =>
-        m.refused === null ? [] : [{ pod: m.pod, code: m.refused.code, reason: m.refused.detail }],
-      ),
+      ...refused.map((m) => ({
+        pod: m.pod,
+        code: m.refused?.code ?? 'refused',
+        reason: m.refused?.detail ?? '',
+      })),
     );
+    if (drain.members.length === 0 && refused.length > 0) {
+      throw new DrainNothingStartedError(request.node, refused);
+    }
   } catch (error) {
     // Nothing started is left behind: the cordon this drain made is undone.
     await undoCordon(deps, drain).catch(() => undefined);
     await deps.batches.unlockNode(request.node, drain.batch_id).catch(() => undefined);
+    if (error instanceof DrainNothingStartedError)
+      await fromStore(() => deps.batches.remove(drain));
     throw error;
   }
 
@@ -98,6 +121,26 @@ async function takeNode(deps: BatchDeps, drain: BatchRecord): Promise<void> {
   if (view?.status === 'running') throw new DrainInProgressError(node, holder);
   if (!(await fromStore(() => deps.batches.takeOverNode(node, holder, drain.batch_id)))) {
     throw new DrainInProgressError(node, holder);
+  }
+}
+
+/**
+ * A named target must be one a single migration could use: another node, existing,
+ * Ready and not cordoned. Taints are left to each member, which may tolerate them.
+ */
+async function checkDrainTarget(deps: BatchDeps, request: DrainRequest): Promise<void> {
+  if (request.target_node === ANY_NODE) return;
+  if (request.target_node === request.node) {
+    const message = `target_node must differ from the node drained: ${request.node} is emptied`;
+    throw new ValidationError(message, [{ field: 'target_node', message }]);
+  }
+
+  const target = await deps.cluster.readNode(request.target_node);
+  if (target === null) throw new NodeNotFoundError(request.target_node);
+  try {
+    checkTargetNode(target, {});
+  } catch (error) {
+    if (!(error instanceof TargetTaintNotToleratedError)) throw error;
   }
 }
 

@@ -101,7 +101,12 @@ function submitDrain(parts: BatchPathParts): Operation {
       'PodDisruptionBudgets hold: a refused eviction is retried until the deadline, then ' +
       'rolled back, never turned into a delete. ' +
       MEMBER_RULES +
-      ' One drain per node at a time.',
+      ' A named target_node is checked before the cordon: the drained node itself is 400, ' +
+      'a node that does not exist, is cordoned or not Ready is 422. When the node has movable ' +
+      'pods and none of them can start, nothing is stored and the node is not left cordoned: ' +
+      'the answer is 422 drain-nothing-started with each pod and its reason in `errors`. A ' +
+      'drain that leaves movable pods behind (counted in `drain.not_moved`) ends ' +
+      'partially-failed, never completed. One drain per node at a time.',
     tags: ['batches'],
     security: parts.security,
     requestBody: body(drainRequestSchema),
@@ -112,6 +117,12 @@ function submitDrain(parts: BatchPathParts): Operation {
         400: ['invalid-request'],
         404: ['node-not-found'],
         409: ['drain-in-progress'],
+        422: [
+          'target-node-not-found',
+          'target-node-cordoned',
+          'target-node-not-ready',
+          'drain-nothing-started',
+        ],
         413: ['payload-too-large'],
         415: ['unsupported-media-type'],
         502: ['kubernetes-request-rejected'],

@@ -44,7 +44,8 @@ export const batchViewSchema = z.object({
     .enum(['running', 'completed', 'partially-failed', 'failed', 'cancelled'])
     .describe(
       'running while a member has not ended; cancelled after a cancel once all ended; ' +
-        'completed when every member completed; failed when none did; partially-failed otherwise',
+        'completed when every member completed (and a drain left no movable pod behind); ' +
+        'failed when none did; partially-failed otherwise',
     ),
   created_at: timestamp,
   updated_at: timestamp,
@@ -65,6 +66,13 @@ export const batchViewSchema = z.object({
       cordoned_at: timestamp.nullable(),
       uncordoned_at: timestamp.nullable(),
       left: z.array(leftPod).describe('pods the drain leaves on the node, and why'),
+      not_moved: z
+        .int()
+        .optional()
+        .describe(
+          'how many of `left` are movable pods the drain could not start (pre-flight refusal, ' +
+            'no target fits); with any, the drain is never completed',
+        ),
     })
     .nullable(),
   summary: z.object({

@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { inProcessApi, newToken, type InProcessApi } from '../../../test/support/in-process-api.ts';
+
+// A drain that can move nothing is refused before it cordons; one that leaves
+// movable pods behind never reports completed.
+
+const writer = newToken();
+let api: InProcessApi;
+
+beforeEach(() => {
+  api = inProcessApi({ tokens: `read-write:${writer}` });
+});
+
+afterEach(async () => {
+  await api.close();
+});
+
+async function send(method: string, path: string, body?: unknown) {
+  const response = await api.app.request(path, {
+    method,
+    headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function cordoned(node: string): Promise<boolean> {
+  return (await api.cluster.readNode(node))?.spec?.unschedulable === true;
+}
+
+async function drainCount(): Promise<number> {
+  return ((await send('GET', '/api/v1/drains')).body['items'] as unknown[]).length;
+}
+
+describe('POST /api/v1/drains with a target no pod can use', () => {
+  it.each([
+    [{ node: 'worker-2', target_node: 'worker-2' }, 400, 'invalid-request'],
+    [{ node: 'worker-2', target_node: 'worker-9' }, 422, 'target-node-not-found'],
+    [{ node: 'worker-2', target_node: 'worker-3' }, 422, 'target-node-cordoned'],
+  ])('refuses %j before cordoning', async (request, status, code) => {
+    api.cluster.addPod('app-0', 'worker-2');
+    await api.cluster.setUnschedulable('worker-3', true);
+
+    const answer = await send('POST', '/api/v1/drains', request);
+
+    expect([answer.status, answer.body['code']]).toEqual([status, code]);
+    expect(await cordoned('worker-2')).toBe(false);
+    expect(await drainCount()).toBe(0);
+    expect(await api.footprint()).toEqual({ records: 0, jobs: 0 });
+  });
+});
+
+describe('a drain whose movable pods are refused', () => {
+  it('answers 422 with every reason, keeps nothing and leaves the node uncordoned', async () => {
+    // The fixture planner refuses the pod named "ghost".
+    api.cluster.addPod('ghost', 'worker-2');
+
+    const answer = await send('POST', '/api/v1/drains', { node: 'worker-2' });
+
+    expect([answer.status, answer.body['code']]).toEqual([422, 'drain-nothing-started']);
+    expect(answer.body['errors']).toEqual([
+      { field: 'default/ghost', message: expect.stringMatching(/^pod-not-found: /) as unknown },
+    ]);
+    expect(await cordoned('worker-2')).toBe(false);
+    expect(await drainCount()).toBe(0);
+    // The node's lock went with it: the next drain may start.
+    api.cluster.addPod('app-0', 'worker-2');
+    expect((await send('POST', '/api/v1/drains', { node: 'worker-2' })).status).toBe(202);
+  });
+
+  it('ends partially-failed, not completed, when some pods stayed behind', async () => {
+    api.cluster.addPod('ghost', 'worker-2');
+    api.cluster.addPod('app-0', 'worker-2');
+
+    const answer = await send('POST', '/api/v1/drains', { node: 'worker-2' });
+    expect(answer.status).toBe(202);
+    expect(answer.body['drain']).toMatchObject({ not_moved: 1 });
+    const [member] = answer.body['members'] as { migration_id: string }[];
+    await api.store.update(member?.migration_id ?? '', (record) => {
+      record.status = 'completed';
+    });
+
+    const read = await send('GET', `/api/v1/drains/${String(answer.body['batch_id'])}`);
+    expect(read.body['status']).toBe('partially-failed');
+  });
+});
