@@ -158,12 +158,16 @@ async function bareSide(redisUrl: string, prefix: string) {
 export default async function handoff(context: BenchContext): Promise<Section> {
   const prefixes = [benchPrefix('handoff'), benchPrefix('handoff-bare')];
   const [productPrefix = '', barePrefix = ''] = prefixes;
-  const product = await productSide(context.redisUrl, productPrefix);
-  const bare = await bareSide(context.redisUrl, barePrefix);
   const warmup = context.quick ? 5 : 50;
   const rounds = context.quick ? 20 : 400;
+  // Whatever started is closed and its keys removed, even when the other side fails to start.
+  const started: { close(): Promise<void> }[] = [];
 
   try {
+    const product = await productSide(context.redisUrl, productPrefix);
+    started.push(product);
+    const bare = await bareSide(context.redisUrl, barePrefix);
+    started.push(bare);
     context.log(`handoff: ${warmup} warm-up and ${rounds} measured rounds`);
     const result = await interleave(product.once, bare.once, { warmup, rounds });
     return {
@@ -191,8 +195,7 @@ export default async function handoff(context: BenchContext): Promise<Section> {
       ],
     };
   } finally {
-    await product.close();
-    await bare.close();
+    for (const side of started) await side.close();
     await removePrefixes(context.redisUrl, prefixes);
   }
 }
