@@ -5,7 +5,7 @@ import type { MigrationRecord } from '@aso/shared';
 
 import type { batchViewSchema } from '../../services/api/src/openapi/batch-schemas.ts';
 import { eventually } from '../setup/kube.ts';
-import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
+import { isReady, OrchestratorHarness } from '../support/orchestrator-harness.ts';
 
 // Batches against the local cluster: members by label selector, "any node that
 // fits", the batch's cap on members in flight, and a cancel part-way.
@@ -22,10 +22,6 @@ afterAll(async () => {
 
 /** A batch as its routes answer with it (checked against the OpenAPI description). */
 type Batch = z.output<typeof batchViewSchema>;
-
-function isReady(pod: { status?: { conditions?: { type: string; status: string }[] } }): boolean {
-  return Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-}
 
 /** Pods labelled `set`, placed on the given nodes in turn, each Ready. */
 async function podsOf(set: string, nodes: string[], annotations: Record<string, string> = {}) {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MigrationRecord } from '@aso/shared';
 
 import { eventually, loadTestKubeConfig } from '../setup/kube.ts';
-import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
+import { isReady, OrchestratorHarness } from '../support/orchestrator-harness.ts';
 import { claimPodSpec, staticClaim } from '../support/static-claim.ts';
 
 // Node drains against the local cluster. The API may migrate in this file's
@@ -51,10 +51,6 @@ interface Drain {
   status: string;
   members: { pod: { name: string }; migration_id: string | null; status: string }[];
   drain: { node: string; was_cordoned: boolean; left: { pod: { name: string }; code: string }[] };
-}
-
-function isReady(pod: V1Pod): boolean {
-  return Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 }
 
 async function podsLabelled(selector: string): Promise<V1Pod[]> {

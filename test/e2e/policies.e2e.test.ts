@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import type { MigrationRecord, PodEvaluation, PolicyRun } from '@aso/shared';
 
 import { eventually } from '../setup/kube.ts';
-import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
+import { isReady, OrchestratorHarness } from '../support/orchestrator-harness.ts';
 
 /**
  * Load policies against the local control plane: the metrics worker evaluates them
@@ -31,10 +30,6 @@ interface PolicyDetails {
   name: string;
   evaluations: PolicyRun[];
   started_migrations: { migration_id: string; pod: string }[];
-}
-
-function isReady(pod: V1Pod): boolean {
-  return Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 }
 
 /** A Ready pod on worker-1 with the label and measured CPU usage asked for. */

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ApiException, AppsV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import type { MigrationRecord, PolicyRun } from '@aso/shared';
@@ -14,7 +14,7 @@ import {
   loadTestKubeConfig,
   type TestNamespace,
 } from '../setup/kube.ts';
-import { OrchestratorHarness } from '../support/orchestrator-harness.ts';
+import { isReady, OrchestratorHarness } from '../support/orchestrator-harness.ts';
 import { grantedAttributes, requestAttributes } from '../support/rbac-calls.ts';
 import { mayDo, narrowBindingsTo } from '../support/rbac-narrowing.ts';
 import { FORBIDDEN_TO, FORBIDDEN_TO_ALL } from '../support/rbac-probes.ts';
@@ -83,10 +83,6 @@ async function bindingsInEffect(identity: ServiceIdentity): Promise<void> {
 
 function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 6)}`;
-}
-
-function isReady(pod: V1Pod): boolean {
-  return Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 }
 
 async function migrate(body: Record<string, unknown>): Promise<MigrationRecord> {

@@ -211,3 +211,8 @@ export class OrchestratorHarness {
 export function isRunning(pod: V1Pod): boolean {
   return pod.status?.phase === 'Running';
 }
+
+/** Ready is what Services and PodDisruptionBudgets count, beyond Running. */
+export function isReady(pod: V1Pod | null | undefined): boolean {
+  return Boolean(pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+}
