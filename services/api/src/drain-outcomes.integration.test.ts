@@ -85,3 +85,52 @@ describe('a drain whose movable pods are refused', () => {
     expect(read.body['status']).toBe('partially-failed');
   });
 });
+
+describe('a drain to any node', () => {
+  it('refuses a StatefulSet or hostPath pod for what it is, naming no node it never chose', async () => {
+    api.cluster.addPod('app-0', 'worker-2');
+    const member = api.cluster.addPod('db-0', 'worker-2');
+    Object.assign(member.metadata ?? {}, {
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'u', controller: true },
+      ],
+    });
+    // It fits nowhere either: the controller's refusal is the one reported.
+    Object.assign(member.spec ?? {}, { nodeSelector: { disk: 'none-has-it' } });
+    const local = api.cluster.addPod('cache-0', 'worker-2');
+    Object.assign(local.spec ?? {}, {
+      volumes: [{ name: 'scratch', hostPath: { path: '/var/cache' } }],
+    });
+
+    const answer = await send('POST', '/api/v1/drains', { node: 'worker-2' });
+
+    expect(answer.status).toBe(202);
+    const left = (
+      answer.body['drain'] as { left: { pod: { name: string }; code: string; reason: string }[] }
+    ).left;
+    const byName = Object.fromEntries(left.map((l) => [l.pod.name, l]));
+    expect(byName['db-0']?.code).toBe('unsupported-controller');
+    expect(byName['cache-0']?.code).toBe('volume-cannot-follow');
+    expect(byName['cache-0']?.reason).toMatch(/cannot follow it to any other node/);
+    expect(byName['cache-0']?.reason).not.toMatch(/target_node/);
+  });
+});
+
+describe('DELETE of a drain that has ended', () => {
+  it('keeps its status and still uncordons the node it cordoned', async () => {
+    api.cluster.addPod('app-0', 'worker-2');
+    const answer = await send('POST', '/api/v1/drains', { node: 'worker-2' });
+    const [member] = answer.body['members'] as { migration_id: string }[];
+    await api.store.update(member?.migration_id ?? '', (record) => {
+      record.status = 'completed';
+    });
+
+    const deleted = await send('DELETE', `/api/v1/drains/${String(answer.body['batch_id'])}`);
+
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toMatchObject({ status: 'completed', uncordoned: true, cancels: [] });
+    expect(await cordoned('worker-2')).toBe(false);
+    const read = await send('GET', `/api/v1/drains/${String(answer.body['batch_id'])}`);
+    expect(read.body['status']).toBe('completed');
+  });
+});

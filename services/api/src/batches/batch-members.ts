@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 
 import {
+  checkController,
   chooseTargetNode,
   describeRejections,
   enqueueMigration,
@@ -10,6 +11,7 @@ import {
   OrchestratorError,
   planSubmission,
   podsByNodeName,
+  UnsupportedControllerError,
   withPlacement,
   type Logger,
   type MigrationMetrics,
@@ -99,6 +101,11 @@ function chooseTarget(
     return { node: batch.target_node, refusal: null };
   }
 
+  // What refuses the pod wherever it goes is said first, without naming a node
+  // that the choice below would have picked only to be refused.
+  const anywhere = refusedAnywhere(pod, source);
+  if (anywhere !== null) return { node: null, refusal: anywhere };
+
   const choice = chooseTargetNode({ pod, nodes, podsByNode });
   if (choice.node === null) {
     return refusal(
@@ -107,6 +114,31 @@ function chooseTarget(
     );
   }
   return { node: choice.node, refusal: null };
+}
+
+/**
+ * The pre-flight's refusals that do not depend on the target: a controller that
+ * cannot be worked around, and a hostPath volume, whose data stays on the source.
+ */
+function refusedAnywhere(pod: V1Pod, source: string): Refusal | null {
+  try {
+    checkController(pod);
+  } catch (error) {
+    if (error instanceof UnsupportedControllerError)
+      return { code: error.code, detail: error.message };
+    throw error;
+  }
+
+  const hostPath = (pod.spec?.volumes ?? []).find((volume) => volume.hostPath);
+  if (hostPath === undefined) return null;
+  const ref = `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
+  return {
+    code: 'volume-cannot-follow',
+    detail:
+      `volume ${hostPath.name} of pod ${ref} cannot follow it to any other node: it is the ` +
+      `hostPath ${hostPath.hostPath?.path ?? ''} on ${source}'s own disk; move the data to ` +
+      'storage every node can reach',
+  };
 }
 
 async function startMember(

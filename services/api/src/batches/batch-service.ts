@@ -94,18 +94,21 @@ export interface MemberCancel {
 /**
  * Cancels every member not yet switched, each through the store's cancel as a
  * single migration's DELETE, and reports per member what happened. Members past
- * their switch finish by themselves.
+ * their switch finish by themselves. A batch that has already ended is left as it
+ * is, its status included.
  */
 export async function cancelBatch(
   deps: BatchDeps,
   batch: BatchRecord,
 ): Promise<{ view: BatchView; cancels: MemberCancel[] }> {
   const now = (deps.now ?? (() => new Date()))();
+  const before = await fromStore(() => batchView(deps.store, batch));
+  // A batch that has ended keeps its outcome: a late cancel changes nothing in it.
+  if (before.status !== 'running') return { view: before, cancels: [] };
+
   batch.cancel_requested_at ??= now.toISOString();
   batch.updated_at = now.toISOString();
   await fromStore(() => deps.batches.save(batch));
-
-  const before = await fromStore(() => batchView(deps.store, batch));
   const cancels: MemberCancel[] = [];
   for (const member of before.members.filter(cancellable)) {
     const id = member.migration_id ?? '';
