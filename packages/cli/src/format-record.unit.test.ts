@@ -4,30 +4,18 @@ import {
   buildMigrationPlan,
   captureContainerStates,
   newMigrationRecord,
-  type MeasuredResources,
   type MigrationRecord,
-  type ResourceFigures,
 } from '@aso/shared';
 
 import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
+import { resourceFigures } from '../../../test/support/resource-figures.ts';
 import { container, node, pod } from '../../shared/src/preflight/test-fixtures.ts';
 import { describePlan, describeRecord, listTable, outcomeLines } from './format-record.ts';
 
 const MI = 2 ** 20;
 const ID = '6f1c2d3e-0000-4000-8000-000000000003';
 
-function figures(cpu: number, memoryMi: number, measured: MeasuredResources): ResourceFigures {
-  return {
-    requested: {
-      cpu: `${cpu}m`,
-      memory: `${memoryMi}Mi`,
-      cpu_millicores: cpu,
-      memory_bytes: memoryMi * MI,
-      containers_without_requests: [],
-    },
-    measured,
-  };
-}
+const UNMEASURED = { status: 'unmeasured', reason: 'no sample yet' } as const;
 
 function completedRecord(): MigrationRecord {
   const record = newMigrationRecord(ID, SAMPLE_REQUEST, new Date('2026-12-04T21:00:00Z'));
@@ -41,8 +29,8 @@ function completedRecord(): MigrationRecord {
     strategy: 'make-before-break',
     removal: 'evicted',
     downtime_ms: 0,
-    original_resources: figures(1600, 2688, { status: 'unmeasured', reason: 'no sample yet' }),
-    optimized_resources: figures(1100, 2176, { status: 'unmeasured', reason: 'no sample yet' }),
+    original_resources: resourceFigures(1600, 2688, UNMEASURED),
+    optimized_resources: resourceFigures(1100, 2176, UNMEASURED),
     savings: {
       requested: {
         cpu_millicores: 500,

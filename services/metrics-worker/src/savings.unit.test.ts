@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import type { MeasuredResources, ResourceFigures } from '@aso/shared';
+import type { MeasuredResources } from '@aso/shared';
 
+import { resourceFigures } from '../../../test/support/resource-figures.ts';
 import { computeSavings } from './savings.ts';
 
 const MI = 2 ** 20;
-
-function figures(cpu: number, memoryMi: number, measured: MeasuredResources): ResourceFigures {
-  return {
-    requested: {
-      cpu: `${cpu}m`,
-      memory: `${memoryMi}Mi`,
-      cpu_millicores: cpu,
-      memory_bytes: memoryMi * MI,
-      containers_without_requests: [],
-    },
-    measured,
-  };
-}
 
 function sample(cpu: number, memoryMi: number): MeasuredResources {
   return {
@@ -35,8 +23,8 @@ function sample(cpu: number, memoryMi: number): MeasuredResources {
 describe('savings', () => {
   it('subtracts requested and measured figures apart', () => {
     const savings = computeSavings(
-      figures(1600, 2688, sample(920, 1600)),
-      figures(1100, 2176, sample(910, 1590)),
+      resourceFigures(1600, 2688, sample(920, 1600)),
+      resourceFigures(1100, 2176, sample(910, 1590)),
     );
 
     expect(savings.requested).toEqual({
@@ -58,13 +46,15 @@ describe('savings', () => {
     const unmeasured: MeasuredResources = { status: 'unmeasured', reason: 'no sample yet' };
 
     expect(
-      computeSavings(figures(100, 64, unmeasured), figures(100, 64, sample(1, 1))).measured,
+      computeSavings(resourceFigures(100, 64, unmeasured), resourceFigures(100, 64, sample(1, 1)))
+        .measured,
     ).toEqual({
       status: 'unmeasured',
       reason: 'original pod: no sample yet',
     });
     expect(
-      computeSavings(figures(100, 64, sample(1, 1)), figures(100, 64, unmeasured)).measured,
+      computeSavings(resourceFigures(100, 64, sample(1, 1)), resourceFigures(100, 64, unmeasured))
+        .measured,
     ).toEqual({
       status: 'unmeasured',
       reason: 'new pod: no sample yet',
@@ -73,7 +63,8 @@ describe('savings', () => {
 
   it('has no percentage when nothing was requested', () => {
     expect(
-      computeSavings(figures(0, 0, sample(0, 0)), figures(0, 0, sample(0, 0))).requested,
+      computeSavings(resourceFigures(0, 0, sample(0, 0)), resourceFigures(0, 0, sample(0, 0)))
+        .requested,
     ).toEqual({
       cpu_millicores: 0,
       memory_bytes: 0,
