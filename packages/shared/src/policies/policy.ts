@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { unknownFieldMessage } from '../request-fields.ts';
 import { thresholdProblem } from './threshold.ts';
 
 // Kubernetes names and labels: https://kubernetes.io/docs/concepts/overview/working-with-objects/
@@ -80,7 +81,9 @@ const matchLabels = z
 
 const selector = z.strictObject(
   { match_labels: matchLabels },
-  { error: (issue) => unknownFields(issue) ?? 'selector must be an object with match_labels' },
+  {
+    error: (issue) => unknownFieldMessage(issue) ?? 'selector must be an object with match_labels',
+  },
 );
 
 const seconds = (what: string, max: number) =>
@@ -125,7 +128,7 @@ export const policySchema = z
       /** Passed on to the migrations the policy starts. */
       preserve_pv: z.boolean({ error: 'preserve_pv must be true or false' }).default(false),
     },
-    { error: (issue) => unknownFields(issue) },
+    { error: (issue) => unknownFieldMessage(issue) },
   )
   .superRefine((policy, context) => {
     const problem = thresholdProblem(policy.metric, policy.threshold);
@@ -135,11 +138,6 @@ export const policySchema = z
 
 export type Policy = z.output<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
-
-function unknownFields(issue: { code?: string; keys?: string[] }): string | undefined {
-  if (issue.code !== 'unrecognized_keys') return undefined;
-  return `unknown field(s): ${(issue.keys ?? []).join(', ')}`;
-}
 
 /** The selector as the Kubernetes API takes it: "k1=v1,k2=v2". */
 export function labelSelectorOf(policy: Pick<Policy, 'selector'>): string {
