@@ -169,6 +169,11 @@ export interface MigrationRecord {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /**
+   * When the migration fails deadline-exceeded: created_at plus the timeout. For a
+   * batch or drain member it is set again when the member is admitted (the capture
+   * stage's first start), so that its wait for a place in flight spends none of it.
+   */
   deadline_at: string;
   /** When an operator asked to cancel; the stage at work rolls back and ends it. */
   cancel_requested_at: string | null;

@@ -216,7 +216,8 @@ async function attemptStage(
   if (!existing || isFinished(existing)) return skipped();
   if (!(await admitted(options, existing, job, token))) return 'waited';
 
-  const record = await markStarted(store, handler.stage, payload.migrationId, now()).catch(
+  const admits = handler.admission !== undefined;
+  const record = await markStarted(store, handler.stage, payload.migrationId, now(), admits).catch(
     (error: unknown) => {
       if (error instanceof MigrationAlreadyFinished) return null;
       throw error;
@@ -349,7 +350,9 @@ async function admitted(
 ): Promise<boolean> {
   const admission = options.handler.admission;
   const now = options.now ?? (() => new Date());
-  if (!admission || Date.parse(record.deadline_at) <= now().getTime()) return true;
+  if (!admission) return true;
+  // A batch member's timeout has not begun while it waits (see markStarted).
+  if (!record.batch && Date.parse(record.deadline_at) <= now().getTime()) return true;
 
   const verdict = await options.store.admit(record, admission.caps);
   if (verdict.admitted) return true;
@@ -412,11 +415,18 @@ function markStarted(
   stage: Stage,
   migrationId: string,
   now: Date,
+  admits: boolean,
 ): Promise<MigrationRecord> {
   return store.update(migrationId, (record) => {
     // A cancel may have ended a waiting migration since the job was picked up.
     if (isFinished(record)) throw new MigrationAlreadyFinished();
     const timing = record.stages[stage];
+    // A batch member's timeout counts from its admission, not from its creation:
+    // members wait their turn behind the batch's and the node's caps, which would
+    // otherwise spend the deadline of the last ones before they ever start.
+    if (admits && record.batch && timing.started_at === null) {
+      record.deadline_at = new Date(now.getTime() + record.request.timeout * 1000).toISOString();
+    }
     record.status = 'running';
     record.stage = stage;
     record.message = `${stage} stage running`;

@@ -200,7 +200,10 @@ export const migrationRecordSchema = z.object({
   created_at: timestamp,
   updated_at: timestamp,
   finished_at: nullableTimestamp,
-  deadline_at: timestamp,
+  deadline_at: timestamp.describe(
+    'created_at plus the timeout; for a batch or drain member, set again when it is admitted ' +
+      '(gets its place in flight): its timeout counts from then',
+  ),
   // Absent from records written before cancellation existed.
   cancel_requested_at: nullableTimestamp.optional(),
   duration_ms: z.number().nullable(),
