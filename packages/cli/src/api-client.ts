@@ -1,5 +1,6 @@
 import { CliError, EXIT, type ProblemDetails } from './cli-error.ts';
 import type { Connection } from './connection.ts';
+import { RateLimitedError, retryAfterMs } from './rate-limit.ts';
 
 /** A request the API does not answer within this is reported as unavailable. */
 export const REQUEST_TIMEOUT_MS = 60_000;
@@ -96,6 +97,10 @@ export class ApiClient {
         `the token from ${tokenSource} is not allowed to do this: ${problem.detail}`,
         problem,
       );
+    }
+    if (response.status === 429) {
+      const waitMs = retryAfterMs(response.headers.get('retry-after'));
+      return new RateLimitedError(describeProblem(problem), problem, waitMs);
     }
     const exitCode = response.status >= 500 ? EXIT.unavailable : EXIT.refused;
     return new CliError(exitCode, describeProblem(problem), problem);

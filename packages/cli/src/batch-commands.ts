@@ -10,9 +10,21 @@ import {
 import { EXIT, type ExitCode } from './cli-error.ts';
 import { LiveView } from './live-view.ts';
 import type { Output } from './output.ts';
+import { pause } from './pause.ts';
+import { once, outwaitRateLimit, rateLimitNotice } from './rate-limit.ts';
 
-/** Batches have no event stream: their view is read again this often while it runs. */
-export const BATCH_POLL_MS = 1_000;
+/**
+ * Batches have no event stream: their view is read again this often while it runs,
+ * and less often, up to BATCH_POLL_MAX_MS, while nothing changes. A token may make
+ * 120 requests a minute; a follower takes at most 30 of them, and fewer when idle.
+ */
+export const BATCH_POLL_MS = 2_000;
+export const BATCH_POLL_MAX_MS = 5_000;
+
+/** The pause before the next read: back to the start on a change, else half as long again. */
+export function nextPollMs(previousMs: number, changed: boolean): number {
+  return changed ? BATCH_POLL_MS : Math.min(BATCH_POLL_MAX_MS, Math.round(previousMs * 1.5));
+}
 
 type BatchInvocation = Extract<Invocation, { command: 'batch' }>;
 type DrainInvocation = Extract<Invocation, { command: 'drain' }>;
@@ -100,7 +112,10 @@ export async function cancelGroup(
   return EXIT.ok;
 }
 
-/** Reads the view every second until no member runs; shows it as the output allows. */
+/**
+ * Reads the view until no member runs, every few seconds (see nextPollMs), waiting
+ * out a 429 as its Retry-After asks; shows it as the output allows.
+ */
 async function followGroup(
   client: ApiClient,
   kind: 'batches' | 'drains',
@@ -110,19 +125,36 @@ async function followGroup(
 ): Promise<BatchView> {
   const view = output.live ? new LiveView(output.terminal.stdout) : null;
   const barWidth = Math.max(10, Math.min(30, output.width - 60));
+  const path = `/api/v1/${kind}/${encodeURIComponent(first.batch_id)}`;
   let previous: BatchView | null = null;
   let current = first;
+  let pauseMs = BATCH_POLL_MS;
+  let notice: string | undefined;
+  const redraw = () => {
+    const frame = describeBatch(current, barWidth);
+    view?.draw(fitScreen(notice === undefined ? frame : [...frame, `  ${notice}`], output));
+  };
+  // On a terminal the notice joins the frame: a line on stderr would throw off the redraw.
+  const tellWait = view
+    ? (waitMs: number) => {
+        notice = rateLimitNotice(waitMs);
+        redraw();
+      }
+    : once((waitMs) => {
+        output.note(`aso: ${rateLimitNotice(waitMs)}`);
+      });
 
   for (;;) {
-    if (view) view.draw(fitScreen(describeBatch(current, barWidth), output));
+    if (view) redraw();
     else if (output.format === 'text')
       output.lines(previous === null ? describeBatch(current) : memberChanges(previous, current));
     if (!isBatchRunning(current)) break;
 
-    await pause(BATCH_POLL_MS, signal);
+    await pause(pauseMs, signal);
     previous = current;
-    current = (await client.get<BatchView>(`/api/v1/${kind}/${encodeURIComponent(first.batch_id)}`))
-      .body;
+    current = (await outwaitRateLimit(() => client.get<BatchView>(path), signal, tellWait)).body;
+    notice = undefined;
+    pauseMs = nextPollMs(pauseMs, JSON.stringify(current) !== JSON.stringify(previous));
   }
   view?.finish();
   return current;
@@ -140,19 +172,4 @@ export function fitScreen(lines: string[], output: Pick<Output, 'width' | 'heigh
     ...cut.slice(0, room - 1),
     `  ... ${cut.length - room + 1} more lines: aso batch get or drain get shows all`,
   ];
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', stop);
-      resolve();
-    }, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    if (signal.aborted) stop();
-    else signal.addEventListener('abort', stop, { once: true });
-  });
 }

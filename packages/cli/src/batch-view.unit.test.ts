@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseCommandLine } from './args.ts';
-import { batchBody, drainBody, fitScreen, groupExitCode } from './batch-commands.ts';
+import {
+  BATCH_POLL_MAX_MS,
+  BATCH_POLL_MS,
+  batchBody,
+  drainBody,
+  fitScreen,
+  groupExitCode,
+  nextPollMs,
+} from './batch-commands.ts';
 import {
   describeBatch,
   describeCancels,
@@ -174,5 +182,14 @@ describe('batches and drains for people', () => {
       timeout: 120,
     });
     expect(drainBody(drain)).toEqual({ node: 'worker-1', preserve_pv: false, force: true });
+  });
+
+  it('reads a batch every 2 s while it changes, less often up to 5 s while it does not', () => {
+    expect(BATCH_POLL_MS).toBe(2_000);
+    expect(nextPollMs(BATCH_POLL_MS, false)).toBe(3_000);
+    expect(nextPollMs(3_000, false)).toBe(4_500);
+    expect(nextPollMs(4_500, false)).toBe(BATCH_POLL_MAX_MS);
+    expect(nextPollMs(BATCH_POLL_MAX_MS, false)).toBe(BATCH_POLL_MAX_MS);
+    expect(nextPollMs(BATCH_POLL_MAX_MS, true)).toBe(BATCH_POLL_MS);
   });
 });

@@ -1,6 +1,8 @@
 import type { ApiClient } from './api-client.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import { isTerminal, parseEvent, type MigrationEvent } from './migration-event.ts';
+import { pause } from './pause.ts';
+import { RateLimitedError, type RateLimitListener } from './rate-limit.ts';
 import { SseParser } from './sse.ts';
 
 export interface FollowOptions {
@@ -16,6 +18,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Told before each reconnection, with why the stream was lost. */
   onReconnect?: (attempt: number, reason: string) => void;
+  /** Told when the API answered 429 and following waits as its Retry-After asks. */
+  onRateLimited?: RateLimitListener;
 }
 
 const DEFAULTS = {
@@ -46,6 +50,13 @@ export async function followMigration(
       if (terminal) return terminal;
       reason = 'the stream ended before the migration did';
     } catch (error) {
+      if (error instanceof RateLimitedError && options.signal?.aborted !== true) {
+        // Not a lost stream but a token out of requests for the minute: wait as
+        // asked, without counting it against the reconnections.
+        options.onRateLimited?.(error.retryAfterMs);
+        await pause(error.retryAfterMs, options.signal);
+        continue;
+      }
       if (options.signal?.aborted === true || !retryable(error)) throw error;
       reason = error instanceof Error ? error.message : String(error);
     }
@@ -70,10 +81,10 @@ interface Cursor {
   sinceProgress: number;
 }
 
-/** Refusals (bad token, unknown migration) end the follow; 429 and 5xx are worth a retry. */
+/** Refusals (bad token, unknown migration) end the follow; 5xx and network errors are worth a retry. */
 function retryable(error: unknown): boolean {
   if (!(error instanceof CliError)) return true;
-  return error.exitCode === EXIT.unavailable || error.problem?.status === 429;
+  return error.exitCode === EXIT.unavailable;
 }
 
 /** Reads one connection; resolves with the terminal event, or undefined when it ended early. */
@@ -142,22 +153,4 @@ function idleWatch(connection: AbortController, timeoutMs: number) {
     },
   };
   return watch;
-}
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
 }

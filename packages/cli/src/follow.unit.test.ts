@@ -113,6 +113,38 @@ describe('following a migration', () => {
     });
   });
 
+  it('waits out a 429 as Retry-After asks, without counting it as a lost stream', async () => {
+    const limited = (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+      res.end(JSON.stringify({ status: 429, code: 'rate-limited', detail: 'too many requests' }));
+    };
+    const { client, seen } = await serve([
+      (_req, res) => {
+        streamHead(res);
+        res.end(frame('1-0', 'accepted'));
+      },
+      limited,
+      limited,
+      (_req, res) => {
+        streamHead(res);
+        res.end(frame('2-0', 'completed'));
+      },
+    ]);
+    const waits: number[] = [];
+    const started = Date.now();
+
+    const end = await followMigration(client, ID, () => undefined, {
+      ...QUICK,
+      maxReconnects: 1,
+      onRateLimited: (waitMs) => waits.push(waitMs),
+    });
+
+    expect(end.type).toBe('completed');
+    expect(waits).toEqual([1_000, 1_000]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(seen).toEqual([undefined, '1-0', '1-0', '1-0']);
+  });
+
   it('stops at once when the API refuses, with its problem detail', async () => {
     const { client, seen } = await serve([
       (_req, res) => {

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { BATCH_POLL_MS } from './batch-commands.ts';
 import { EXIT } from './cli-error.ts';
 import { main } from './main.ts';
 
@@ -99,6 +100,44 @@ async function apiWithoutEvents(): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/**
+ * A drain that the API first refuses to show (429, the token's minute used up) and
+ * then shows completed; it notes when each read came.
+ */
+async function apiRateLimitingDrain(readsAt: number[]): Promise<string> {
+  const drain = (status: string) => ({
+    batch_id: ID,
+    kind: 'drain',
+    status,
+    created_at: '2026-12-04T21:00:00Z',
+    max_in_flight: 1,
+    target_node: 'any',
+    selection: { node: 'worker-1' },
+    members: [],
+    drain: { node: 'worker-1', left: [] },
+    summary: { members: 0, by_status: {} },
+  });
+  server = createServer((req, res) => {
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'POST') {
+      json(202, drain('running'));
+      return;
+    }
+    readsAt.push(Date.now());
+    if (readsAt.length < 3) {
+      const problem = { status: 429, code: 'rate-limited', detail: 'too many requests' };
+      json(429, problem, { 'retry-after': '1' });
+      return;
+    }
+    json(200, drain('completed'));
+  });
+  await new Promise<void>((done) => server?.listen(0, '127.0.0.1', done));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 function runtime(apiUrl: string, signal?: AbortSignal) {
   const stdout = new Collected();
   const stderr = new Collected();
@@ -134,6 +173,24 @@ describe('aso as a whole', () => {
       'savings    not known yet',
       '',
     ]);
+  });
+
+  it('follows a drain through 429s as Retry-After asks, saying so once', async () => {
+    const readsAt: number[] = [];
+    const io = runtime(await apiRateLimitingDrain(readsAt));
+    const started = Date.now();
+
+    expect(await main(['drain', 'worker-1'], io)).toBe(EXIT.ok);
+
+    expect(io.stderr.text).toBe(
+      "aso: the API limits this token's requests (HTTP 429); waiting 1 s as it asks, " +
+        'then following on; the work goes on meanwhile\n',
+    );
+    // The first read comes a poll interval after the start, each next one a Retry-After later.
+    expect(readsAt).toHaveLength(3);
+    expect((readsAt[0] ?? 0) - started).toBeGreaterThanOrEqual(BATCH_POLL_MS - 50);
+    expect((readsAt[2] ?? 0) - (readsAt[1] ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(io.stdout.text).toMatch(/drain 6f1c2d3e-0000-4000-8000-000000000004 completed\n$/);
   });
 
   it('answers a usage error as one JSON document when JSON was asked for', async () => {

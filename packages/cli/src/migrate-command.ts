@@ -10,6 +10,7 @@ import type { MigrationEvent } from './migration-event.ts';
 import type { Output } from './output.ts';
 import { pollUntilFinished, streamUnusable } from './poll-record.ts';
 import { applyEvent, eventLine, renderFrame, startProgress } from './progress.ts';
+import { once, outwaitRateLimit, rateLimitNotice, type RateLimitListener } from './rate-limit.ts';
 
 type MigrateInvocation = Extract<Invocation, { command: 'migrate' }>;
 
@@ -49,8 +50,16 @@ export async function migrate(
     return EXIT.ok;
   }
 
-  await followOrPoll(client, accepted, output, signal);
-  const { body: record } = await client.get<MigrationRecord>(`/api/v1/migrations/${id}`);
+  // A token's minute of requests may run out while following: wait as the API asks.
+  const tellWait = once((waitMs) => {
+    output.note(`aso: ${rateLimitNotice(waitMs)}`);
+  });
+  await followOrPoll(client, accepted, output, signal, tellWait);
+  const { body: record } = await outwaitRateLimit(
+    () => client.get<MigrationRecord>(`/api/v1/migrations/${id}`),
+    signal,
+    tellWait,
+  );
   if (output.format === 'json') output.json(record);
   else output.lines(outcomeLines(record));
   return record.status === 'completed' ? EXIT.ok : EXIT.migrationFailed;
@@ -61,13 +70,16 @@ async function followOrPoll(
   accepted: MigrationRecord,
   output: Output,
   signal: AbortSignal,
+  tellWait: RateLimitListener,
 ): Promise<void> {
   try {
-    await followWithProgress(client, accepted, output, signal);
+    await followWithProgress(client, accepted, output, signal, tellWait);
   } catch (error) {
     if (signal.aborted || !streamUnusable(error)) throw error;
     output.note(`aso: ${error.message}; reading the migration's record instead`);
-    await pollUntilFinished(client, accepted.migration_id, output, signal);
+    await pollUntilFinished(client, accepted.migration_id, output, signal, {
+      onRateLimited: tellWait,
+    });
   }
 }
 
@@ -80,6 +92,7 @@ export async function followWithProgress(
   accepted: MigrationRecord,
   output: Output,
   signal: AbortSignal,
+  tellWait: RateLimitListener,
 ): Promise<MigrationEvent> {
   if (output.live) return followLive(client, accepted, output, signal);
 
@@ -96,6 +109,7 @@ export async function followWithProgress(
       onReconnect: (attempt, reason) => {
         output.note(`event stream lost (${reason}); reconnecting, attempt ${attempt}`);
       },
+      onRateLimited: tellWait,
     },
   );
 }
@@ -130,6 +144,11 @@ async function followLive(
         signal,
         onReconnect: (attempt, reason) => {
           notice = `event stream lost (${reason}); reconnecting, attempt ${attempt}`;
+          redraw();
+        },
+        // In the frame, not on stderr: a line written below it would throw off the redraw.
+        onRateLimited: (waitMs) => {
+          notice = rateLimitNotice(waitMs);
           redraw();
         },
       },

@@ -3,7 +3,9 @@ import type { MigrationRecord } from '@aso/shared';
 import type { ApiClient } from './api-client.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import type { Output } from './output.ts';
+import { pause } from './pause.ts';
 import { clock } from './progress.ts';
+import { outwaitRateLimit, type RateLimitListener } from './rate-limit.ts';
 
 /** How often the record is read when the event stream cannot be used. */
 export const RECORD_POLL_MS = 2_000;
@@ -20,18 +22,25 @@ export function streamUnusable(error: unknown): error is CliError {
   return error.problem?.code === 'route-not-found' || error.exitCode === EXIT.unavailable;
 }
 
-/** Reads the record until it ends, telling each change of status, stage or message. */
+/**
+ * Reads the record until it ends, telling each change of status, stage or message.
+ * A 429 is waited out as its Retry-After asks, and told to `onRateLimited`.
+ */
 export async function pollUntilFinished(
   client: ApiClient,
   migrationId: string,
   output: Output,
   signal: AbortSignal,
-  intervalMs = RECORD_POLL_MS,
+  options: { intervalMs?: number; onRateLimited?: RateLimitListener } = {},
 ): Promise<MigrationRecord> {
+  const intervalMs = options.intervalMs ?? RECORD_POLL_MS;
+  const path = `/api/v1/migrations/${encodeURIComponent(migrationId)}`;
   let told = '';
   for (;;) {
-    const { body: record } = await client.get<MigrationRecord>(
-      `/api/v1/migrations/${encodeURIComponent(migrationId)}`,
+    const { body: record } = await outwaitRateLimit(
+      () => client.get<MigrationRecord>(path),
+      signal,
+      options.onRateLimited,
     );
     const line = `${record.stage ?? '-'} ${record.status}: ${record.message}`;
     if (line !== told && output.format === 'text') {
@@ -40,16 +49,6 @@ export async function pollUntilFinished(
     told = line;
     if (FINISHED.has(record.status)) return record;
 
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, intervalMs);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          reject(signal.reason as Error);
-        },
-        { once: true },
-      );
-    });
+    await pause(intervalMs, signal);
   }
 }
