@@ -120,6 +120,32 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
   };
 }
 
+export interface JsonAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+/** A request to the in-process gateway as the holder of `token`; a string body goes as it is. */
+export async function sendJson(
+  api: InProcessApi,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<JsonAnswer> {
+  const response = await api.app.request(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    headers: response.headers,
+  };
+}
+
 /** Where a fixture pod runs when the request names no source node. */
 export const FIXTURE_POD_NODE = 'worker-1';
 

@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { inProcessApi, newToken, type InProcessApi } from '../../../test/support/in-process-api.ts';
+import {
+  inProcessApi,
+  newToken,
+  sendJson,
+  type InProcessApi,
+} from '../../../test/support/in-process-api.ts';
 
 // Batches and drains are listed from indexes of their own: a page of N is full
 // whenever N exist, however many of the other kind came after them.
@@ -16,13 +21,8 @@ afterEach(async () => {
   await api.close();
 });
 
-async function send(method: string, path: string, body?: unknown) {
-  const response = await api.app.request(path, {
-    method,
-    headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+function send(method: string, path: string, body?: unknown) {
+  return sendJson(api, writer, method, path, body);
 }
 
 function ids(body: Record<string, unknown>): string[] {

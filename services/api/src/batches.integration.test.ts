@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 
-import { inProcessApi, newToken, type InProcessApi } from '../../../test/support/in-process-api.ts';
+import {
+  inProcessApi,
+  newToken,
+  sendJson,
+  type InProcessApi,
+} from '../../../test/support/in-process-api.ts';
 import type { batchViewSchema } from './openapi/batch-schemas.ts';
 
 // Batches and drains through the gateway in-process: real Redis, a fixture cluster
@@ -20,22 +25,8 @@ afterEach(async () => {
   await api.close();
 });
 
-async function send(
-  method: string,
-  path: string,
-  body?: unknown,
-  token = writer,
-): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const response = await api.app.request(path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as Record<string, unknown>,
-    headers: response.headers,
-  };
+function send(method: string, path: string, body?: unknown, token = writer) {
+  return sendJson(api, token, method, path, body);
 }
 
 /** A member as the batch views answer with it. */

@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { inProcessApi, newToken, type InProcessApi } from '../../../test/support/in-process-api.ts';
+import {
+  inProcessApi,
+  newToken,
+  sendJson,
+  type InProcessApi,
+} from '../../../test/support/in-process-api.ts';
 
 // The node's drain lock outlives a drain that ended without a cancel; the next
 // drains of that node race for it, and exactly one may win.
@@ -16,13 +21,8 @@ afterEach(async () => {
   await api.close();
 });
 
-async function send(method: string, path: string, body?: unknown) {
-  const response = await api.app.request(path, {
-    method,
-    headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+function send(method: string, path: string, body?: unknown) {
+  return sendJson(api, writer, method, path, body);
 }
 
 describe('drains of a node drained before', () => {

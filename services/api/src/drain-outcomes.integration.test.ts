@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { inProcessApi, newToken, type InProcessApi } from '../../../test/support/in-process-api.ts';
+import {
+  inProcessApi,
+  newToken,
+  sendJson,
+  type InProcessApi,
+} from '../../../test/support/in-process-api.ts';
 
 // A drain that can move nothing is refused before it cordons; one that leaves
 // movable pods behind never reports completed.
@@ -16,13 +21,8 @@ afterEach(async () => {
   await api.close();
 });
 
-async function send(method: string, path: string, body?: unknown) {
-  const response = await api.app.request(path, {
-    method,
-    headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+function send(method: string, path: string, body?: unknown) {
+  return sendJson(api, writer, method, path, body);
 }
 
 async function cordoned(node: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import {
   inProcessApi,
   newToken,
   plannerOverFixtures,
+  sendJson,
   type InProcessApi,
 } from '../../../test/support/in-process-api.ts';
 
@@ -36,13 +37,8 @@ async function plannerWithLabels(request: MigrationRequestInput) {
   return planned;
 }
 
-async function send(method: string, path: string, body?: unknown) {
-  const response = await api.app.request(path, {
-    method,
-    headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+function send(method: string, path: string, body?: unknown) {
+  return sendJson(api, writer, method, path, body);
 }
 
 /** Starts migration A of `s4` and puts its new pod, labelled with A's id, on worker-2. */
