@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
+import { SAMPLE_REQUEST } from '../../../test/support/sample-request.ts';
 import { newMigrationRecord, type MigrationRecord } from './migration.ts';
 import { LABEL_MIGRATION_ID, refuseUnfinishedOwner } from './migration-ownership.ts';
 import { pod } from './preflight/test-fixtures.ts';
 
-const REQUEST = {
-  pod_name: 's4',
-  pod_namespace: 'default',
-  source_node: 'worker-1',
-  target_node: 'worker-2',
-  preserve_pv: false,
-  dry_run: false,
-  force: false,
-  timeout: 600,
-};
+const REQUEST = { ...SAMPLE_REQUEST, pod_name: 's4' };
 
 function reader(status: MigrationRecord['status'] | null) {
   return (id: string) =>
