@@ -134,3 +134,18 @@ describe('DELETE of a drain that has ended', () => {
     expect(read.body['status']).toBe('completed');
   });
 });
+
+describe('a drain whose members wait their turn', () => {
+  it('keeps its record and its node lock while the last member may still run', async () => {
+    for (const name of ['a', 'b', 'c']) api.cluster.addPod(name, 'worker-2');
+
+    const answer = await send('POST', '/api/v1/drains', { node: 'worker-2', timeout: 3600 });
+
+    expect(answer.status).toBe(202);
+    // Admitted one after another, each member has its whole timeout from its admission.
+    const { redis, prefix } = api.redis;
+    const recordTtl = await redis.ttl(`${prefix}:batch:${String(answer.body['batch_id'])}`);
+    expect(recordTtl).toBeGreaterThanOrEqual(3 * 3600);
+    expect(await redis.ttl(`${prefix}:drain-lock:worker-2`)).toBeGreaterThanOrEqual(recordTtl);
+  });
+});

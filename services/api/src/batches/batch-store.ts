@@ -175,12 +175,25 @@ export class BatchStore {
     return swapped === 1;
   }
 
+  /** Keeps a drain's node lock as long as the drain's record: its members may wait long. */
+  async holdNode(batch: BatchRecord): Promise<void> {
+    if (batch.drain === null) return;
+    const key = this.nodeLockKey(batch.drain.node);
+    const lifetime = Math.max(this.lifetime(batch), this.maxLifetime());
+    await this.redis.eval(SWAP_IF_HELD_BY, 1, key, batch.batch_id, batch.batch_id, lifetime);
+  }
+
   async unlockNode(node: string, drainId: string): Promise<void> {
     await this.redis.eval(DELETE_IF_HELD_BY, 1, this.nodeLockKey(node), drainId);
   }
 
+  /**
+   * Members' timeouts count from their admission, and in the worst case (caps of
+   * one) they are admitted one after another: the batch lasts as long as that.
+   */
   private lifetime(batch: BatchRecord): number {
-    return batch.options.timeout + SLACK_SECONDS + this.retentionSeconds;
+    const waves = Math.max(1, batch.members.length);
+    return batch.options.timeout * waves + SLACK_SECONDS + this.retentionSeconds;
   }
 
   private maxLifetime(): number {

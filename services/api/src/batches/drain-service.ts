@@ -90,6 +90,7 @@ export async function createDrain(deps: BatchDeps, request: DrainRequest): Promi
 
   drain.updated_at = new Date().toISOString();
   await fromStore(() => deps.batches.save(drain));
+  await fromStore(() => deps.batches.holdNode(drain));
   return batchView(deps.store, drain);
 }
 
