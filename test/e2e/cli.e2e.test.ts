@@ -196,6 +196,8 @@ describe('aso for scripts', () => {
     const missing = await aso(['migrate', 'some-pod']);
     const unknown = await aso(['migrate', 'some-pod', '--to', 'worker-2', '--colour']);
     const badNumber = await aso(['list', '--limit', 'many']);
+    const bare = await aso([]);
+    const malformedId = await aso(['get', 'nonexist']);
 
     expect(missing).toMatchObject({ code: 2, stdout: '' });
     expect(missing.stderr).toMatch(/^aso: --to is required; usage: aso migrate POD --to NODE/);
@@ -204,6 +206,10 @@ describe('aso for scripts', () => {
     expect(badNumber.stderr).toBe(
       'aso: --limit must be a whole number from 1 to 500, not "many"\n',
     );
+    expect(bare).toMatchObject({ code: 2, stdout: '' });
+    expect(bare.stderr).toMatch(/^aso: a command is missing; usage: aso COMMAND/);
+    expect(malformedId).toMatchObject({ code: 2, stdout: '' });
+    expect(malformedId.stderr).toMatch(/^aso: "nonexist" is not a migration id/);
   });
 
   it('exits 3 naming where the refused token came from', async () => {
