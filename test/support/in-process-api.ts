@@ -35,6 +35,8 @@ export interface InProcessApiOptions {
   /** Requests per token a minute; no limiter when unset. */
   rateLimitPerMinute?: number;
   allowedNamespaces?: string[];
+  /** ASO_MAX_IN_FLIGHT_PER_NODE as the gateway reads it; 2, its default, when unset. */
+  maxInFlightPerNode?: number;
   planner?: ApiDeps['planner'];
   logger?: Logger;
   /** Redis of the rate limiter, when a test needs it elsewhere (unreachable). */
@@ -95,6 +97,7 @@ export function inProcessApi(options: InProcessApiOptions): InProcessApi {
               logger,
             }),
       allowedNamespaces: options.allowedNamespaces && new Set(options.allowedNamespaces),
+      maxInFlightPerNode: options.maxInFlightPerNode ?? 2,
     }),
   );
 

@@ -35,6 +35,8 @@ export interface ApiDeps {
   eventStream?: Partial<EventStreamSettings> | undefined;
   /** Namespaces migrations may be requested in; without it, every namespace. */
   allowedNamespaces?: ReadonlySet<string> | undefined;
+  /** The capture workers' per-source-node cap, which bounds a drain's members in flight. */
+  maxInFlightPerNode?: number | undefined;
   now?: () => Date;
   newId?: () => string;
 }

@@ -149,3 +149,28 @@ describe('a drain whose members wait their turn', () => {
     expect(await redis.ttl(`${prefix}:drain-lock:worker-2`)).toBeGreaterThanOrEqual(recordTtl);
   });
 });
+
+describe('a drain asking for more in flight than the per-node cap', () => {
+  it('warns, naming the cap, and records the figure that can run', async () => {
+    for (const name of ['a', 'b', 'c']) api.cluster.addPod(name, 'worker-2');
+
+    const answer = await send('POST', '/api/v1/drains', { node: 'worker-2', max_in_flight: 5 });
+
+    expect(answer.status).toBe(202);
+    expect(answer.body['max_in_flight']).toBe(2);
+    expect(answer.body['warnings']).toEqual([
+      expect.stringContaining('ASO_MAX_IN_FLIGHT_PER_NODE=2') as unknown,
+    ]);
+    const [member] = answer.body['members'] as { migration_id: string }[];
+    const record = await api.store.require(member?.migration_id ?? '');
+    expect(record.batch?.max_in_flight).toBe(2);
+
+    api.cluster.addPod('z', 'worker-1');
+    const within = await send('POST', '/api/v1/batches', {
+      pods: [{ name: 'z' }],
+      max_in_flight: 5,
+    });
+    expect(within.status).toBe(202);
+    expect(within.body['warnings']).toBeUndefined();
+  });
+});

@@ -59,6 +59,12 @@ export const apiConfigSchema = baseConfigSchema.extend({
    * across replicas; 0 turns the limit off. Default 120.
    */
   ASO_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+  /**
+   * The capture workers' cap on migrations in flight off one source node, read here
+   * to tell a drain (whose members all leave one node) what it can run at once; set
+   * it to the workers' value. Default 2, as theirs.
+   */
+  ASO_MAX_IN_FLIGHT_PER_NODE: z.coerce.number().int().min(1).default(2),
 });
 
 export type ApiConfig = z.output<typeof apiConfigSchema>;
@@ -128,6 +134,7 @@ export async function startApi(
           })
         : undefined,
     allowedNamespaces: config.ASO_ALLOWED_NAMESPACES && new Set(config.ASO_ALLOWED_NAMESPACES),
+    maxInFlightPerNode: config.ASO_MAX_IN_FLIGHT_PER_NODE,
     stopping: stopping.signal,
     checks: {
       redis: async () => {

@@ -21,6 +21,8 @@ import { batchView, cancellable, type BatchView } from './batch-view.ts';
 export interface BatchDeps extends MemberDeps {
   batches: BatchStore;
   allowedNamespaces?: ReadonlySet<string> | undefined;
+  /** The capture workers' per-source-node cap; unknown when unset. */
+  maxInFlightPerNode?: number | undefined;
 }
 
 /**

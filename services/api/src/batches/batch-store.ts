@@ -60,6 +60,8 @@ export interface BatchRecord {
   options: { preserve_pv: boolean; force: boolean; timeout: number };
   members: BatchMember[];
   drain: DrainDetails | null;
+  /** What the request asked that the batch cannot do as asked (e.g. its max_in_flight). */
+  warnings?: string[];
 }
 
 export interface BatchStoreOptions {

@@ -37,6 +37,7 @@ export async function createDrain(deps: BatchDeps, request: DrainRequest): Promi
   await checkDrainTarget(deps, request);
 
   const drain = newBatch(deps, 'drain', request, { node: request.node });
+  limitToNodeCap(deps, drain, request.node);
   const wasCordoned = node.spec?.unschedulable === true;
   drain.drain = {
     node: request.node,
@@ -123,6 +124,23 @@ async function takeNode(deps: BatchDeps, drain: BatchRecord): Promise<void> {
   if (!(await fromStore(() => deps.batches.takeOverNode(node, holder, drain.batch_id)))) {
     throw new DrainInProgressError(node, holder);
   }
+}
+
+/**
+ * Every member of a drain leaves the same node, so the workers' per-node cap bounds
+ * how many run at once: the drain records that figure, not a larger one it asked
+ * for, and says so.
+ */
+function limitToNodeCap(deps: BatchDeps, drain: BatchRecord, node: string): void {
+  const cap = deps.maxInFlightPerNode;
+  if (cap === undefined || drain.max_in_flight <= cap) return;
+
+  drain.warnings = [
+    `max_in_flight ${drain.max_in_flight} exceeds the per-node cap ` +
+      `(ASO_MAX_IN_FLIGHT_PER_NODE=${cap}): every member leaves ${node}, ` +
+      `so at most ${cap} run at once; max_in_flight is ${cap}`,
+  ];
+  drain.max_in_flight = cap;
 }
 
 /**

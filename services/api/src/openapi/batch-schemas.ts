@@ -75,6 +75,13 @@ export const batchViewSchema = z.object({
         ),
     })
     .nullable(),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'what the request asked that cannot be done as asked: a drain whose max_in_flight ' +
+        'exceeds the per-node cap runs (and records) that cap instead',
+    ),
   summary: z.object({
     members: z.int(),
     by_status: z.object(
