@@ -31,7 +31,9 @@ export function policyPaths(parts: PolicyPathParts): Record<string, PathItem> {
       'Pods of `namespace` matching `selector` whose measured `metric` stays above ' +
       '`threshold` for `for_seconds` are migrated to the first of `target_nodes` that fits, ' +
       'at most `max_in_flight` at once and one per `cooldown_seconds`; `dry_run` only ' +
-      'reports. Policies from the policy file cannot be replaced here (409). The body must ' +
+      'reports. Every one of `target_nodes` must exist in the cluster when the policy is ' +
+      'stored (422 target-node-not-found otherwise). ' +
+      'Policies from the policy file cannot be replaced here (409). The body must ' +
       `be JSON of at most ${MAX_POLICY_BYTES} bytes.`,
     tags: ['policies'],
     security,
@@ -46,6 +48,7 @@ export function policyPaths(parts: PolicyPathParts): Record<string, PathItem> {
         409: ['policy-from-configuration'],
         413: ['payload-too-large'],
         415: ['unsupported-media-type'],
+        422: ['target-node-not-found'],
       }),
     },
   };

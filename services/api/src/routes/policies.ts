@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 
-import { fromStore, policySchema, type PolicyStore } from '@aso/shared';
+import { fromStore, NodeNotFoundError, policySchema, type PolicyStore } from '@aso/shared';
 
 import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { jsonBodyLimit, parseJsonBody, requireJsonBody } from '../json-body.ts';
@@ -30,6 +30,7 @@ export function policyRoutes(deps: ApiDeps, policies: PolicyStore): Hono<ApiEnv>
       requireJsonBody(c);
       const policy = validate(policySchema, await parseJsonBody(c), 'request body');
       requireAllowedNamespace(deps.allowedNamespaces, policy.namespace);
+      await requireTargetNodes(deps, policy.target_nodes);
 
       const stored = await fromStore(() => policies.put(policy, 'api', now()));
       c.get('log').info({ policy: policy.name, created: stored.created }, 'policy stored');
@@ -60,4 +61,18 @@ export function policyRoutes(deps: ApiDeps, policies: PolicyStore): Hono<ApiEnv>
   });
 
   return routes;
+}
+
+/**
+ * A policy naming a node that does not exist would never move a pod there: a typo
+ * is refused when the policy is stored, as a single migration's target is. Nodes
+ * removed later are skipped by the evaluation's choice of target.
+ */
+async function requireTargetNodes(deps: ApiDeps, nodes: string[]): Promise<void> {
+  const cluster = deps.cluster;
+  if (cluster === undefined) return;
+
+  const found = await Promise.all(nodes.map((name) => cluster.readNode(name)));
+  const missing = nodes.find((_, index) => found[index] === null);
+  if (missing !== undefined) throw new NodeNotFoundError(missing);
 }
