@@ -265,13 +265,40 @@ describe('a drain held by a PodDisruptionBudget', () => {
 
 describe('a drain cancelled part-way', () => {
   it('cancels its members and uncordons the node it cordoned', async () => {
+    // The drains above left their nodes cordoned, and a cordoned target is refused.
+    for (const name of ['worker-1', 'worker-2']) {
+      await h.core.patchNode(
+        { name, body: { spec: { unschedulable: false } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
     const slow = await h.podOn(
       'worker-3',
-      { prefix: 'slow', annotations: { 'sim.aso.dev/ready-after': '5' } },
+      { prefix: 'slow', annotations: { 'sim.aso.dev/ready-after': '15' } },
       isReady,
     );
     const started = await startDrain({ node: 'worker-3', target_node: 'worker-2', timeout: 120 });
     expect(await unschedulable('worker-3')).toBe(true);
+
+    // While the member's new pod waits to be Ready, that pod cannot be moved itself.
+    const memberId = started.members[0]?.migration_id ?? '';
+    const [newPod] = await eventually(
+      async () => {
+        const pods = await podsLabelled(`aso.dev/migration-id=${memberId}`);
+        return pods.length > 0 ? pods : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the member to create its new pod' },
+    );
+    const second = await h.api('/api/v1/migrations', {
+      method: 'POST',
+      body: JSON.stringify({
+        pod_name: newPod?.metadata?.name,
+        pod_namespace: h.namespace.name,
+        target_node: 'worker-1',
+      }),
+    });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ code: 'migration-in-progress', migration_id: memberId });
 
     const answer = await h.api(`/api/v1/drains/${started.batch_id}`, { method: 'DELETE' });
 
@@ -291,5 +318,13 @@ describe('a drain cancelled part-way', () => {
     });
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ code: 'node-not-found' });
+
+    // A target no pod could move to is refused before the node is cordoned.
+    const toItself = await h.api('/api/v1/drains', {
+      method: 'POST',
+      body: JSON.stringify({ node: 'worker-3', target_node: 'worker-3' }),
+    });
+    expect(toItself.status).toBe(400);
+    expect(await unschedulable('worker-3')).toBe(false);
   });
 });
