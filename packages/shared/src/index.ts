@@ -15,6 +15,7 @@ export * from './pod-metrics.ts';
 export * from './quantity.ts';
 export * from './queues.ts';
 export * from './redis.ts';
+export * from './redis-script.ts';
 export * from './redis-policy.ts';
 export * from './redis-topology.ts';
 export * from './stage-queues.ts';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { createLogger, type Logger } from './logger.ts';
 import { STAGES, type MigrationRecord, type MigrationStatus } from './migration.ts';
 import type { RedisClient } from './redis.ts';
+import { RedisScript } from './redis-script.ts';
 
 /**
  * The event format of a migration's progress, as GET /api/v1/migrations/:id/events
@@ -99,7 +100,7 @@ export const DEFAULT_EVENT_LOG_LENGTH = 500;
  * KEYS[1] the log, KEYS[2] the record; both carry the prefix's hash tag, so they
  * live in one slot in Redis Cluster. ARGV: length cap, event JSON, retention in ms.
  */
-const APPEND_SCRIPT = `
+const APPEND_SCRIPT = new RedisScript(`
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl == -2 then return false end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[2])
@@ -109,7 +110,7 @@ else
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return id
-`;
+`);
 
 /** The key of a migration's record; the store and the log build it alike. */
 export function migrationRecordKey(prefix: string, migrationId: string): string {
@@ -137,8 +138,10 @@ export type EventDraft = Omit<MigrationEvent, 'migration_id' | 'at' | 'status' |
 export class MigrationEventLog {
   private readonly redis: RedisClient;
   private readonly prefix: string;
-  private readonly retentionMs: number;
-  private readonly maxLength: number;
+  /** How long a log outlives its latest event while its record has no expiry. */
+  readonly retentionMs: number;
+  /** Entries kept, roughly (MAXLEN ~). */
+  readonly maxLength: number;
   private readonly logger: Logger;
 
   /**
@@ -165,14 +168,10 @@ export class MigrationEventLog {
    */
   async append(event: MigrationEvent): Promise<string | null> {
     const id = event.migration_id;
-    const result = await this.redis.eval(
-      APPEND_SCRIPT,
-      2,
-      migrationEventsKey(this.prefix, id),
-      migrationRecordKey(this.prefix, id),
-      this.maxLength,
-      JSON.stringify(event),
-      this.retentionMs,
+    const result = await APPEND_SCRIPT.run(
+      this.redis,
+      [migrationEventsKey(this.prefix, id), migrationRecordKey(this.prefix, id)],
+      [this.maxLength, JSON.stringify(event), this.retentionMs],
     );
     return typeof result === 'string' ? result : null;
   }
@@ -188,13 +187,7 @@ export class MigrationEventLog {
     log: Logger = this.logger,
     now = new Date(),
   ): Promise<void> {
-    const event: MigrationEvent = {
-      migration_id: record.migration_id,
-      at: now.toISOString(),
-      stage: record.stage,
-      status: record.status,
-      ...draft,
-    };
+    const event = eventAbout(record, draft, now);
     try {
       await this.append(event);
     } catch (err) {
@@ -217,6 +210,21 @@ export class MigrationEventLog {
     const [entry] = entries.flatMap(([id, fields]) => parseEntry(id, fields));
     return entry ?? null;
   }
+}
+
+/** An event about a record as it stands: its id, stage and status unless the draft says otherwise. */
+export function eventAbout(
+  record: MigrationRecord,
+  draft: EventDraft,
+  now = new Date(),
+): MigrationEvent {
+  return {
+    migration_id: record.migration_id,
+    at: now.toISOString(),
+    stage: record.stage,
+    status: record.status,
+    ...draft,
+  };
 }
 
 /** An entry this version cannot read (written by a later one) is skipped, not fatal. */

@@ -163,4 +163,29 @@ describe('pod lock', () => {
       record: { migration_id: second.migration_id },
     });
   });
+
+  it('opens the event log with the first event only when the migration is created', async () => {
+    const first = record(new Date());
+    const refused = record(new Date());
+    const accepted = { type: 'accepted', message: 'migration accepted' } as const;
+
+    await store.create(first, undefined, accepted);
+    await expect(store.create(refused, undefined, accepted)).rejects.toThrow(
+      /already being migrated/,
+    );
+
+    const [entry, ...more] = await store.events.read(first.migration_id, null);
+    expect(more).toEqual([]);
+    expect(entry?.event).toMatchObject({
+      type: 'accepted',
+      migration_id: first.migration_id,
+      stage: null,
+      status: 'pending',
+      message: 'migration accepted',
+    });
+    expect(await store.events.read(refused.migration_id, null)).toEqual([]);
+    // The log expires with the retention time while its record has none.
+    const ttl = await redis.redis.pttl(`${redis.prefix}:migration:${first.migration_id}:events`);
+    expect(ttl).toBeGreaterThan(0);
+  });
 });

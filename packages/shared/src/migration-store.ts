@@ -16,8 +16,15 @@ import {
   type FinishedStatus,
   type MigrationRecord,
 } from './migration.ts';
-import { eventError, MigrationEventLog, migrationEventsKey } from './migration-events-log.ts';
+import {
+  eventAbout,
+  eventError,
+  MigrationEventLog,
+  migrationEventsKey,
+  type EventDraft,
+} from './migration-events-log.ts';
 import type { RedisClient } from './redis.ts';
+import { RedisScript } from './redis-script.ts';
 
 /** How many finished durations the KPI percentiles rest on. */
 const DURATION_SAMPLES = 1000;
@@ -27,17 +34,19 @@ const UPDATE_ATTEMPTS = 20;
 
 /**
  * A migration's creation, atomic. KEYS: 1 the pod's lock, 2 the record of the lock's
- * holder as read before, 3 the new record, 4 the index, 5 the totals, 6 (with an
- * Idempotency-Key) the key's entry. ARGV: 1 the holder read before ("" for none),
- * 2 the new id, 3 its record, 4 its creation time (ms), 5 the key's entry, 6 the
- * key's lifetime (s), 7 "1" to answer a remembered key, 8.. the finished statuses.
+ * holder as read before, 3 the new record, 4 the index, 5 the totals, 6 the new
+ * record's event log, 7 (with an Idempotency-Key) the key's entry. ARGV: 1 the holder
+ * read before ("" for none), 2 the new id, 3 its record, 4 its creation time (ms),
+ * 5 the key's entry, 6 the key's lifetime (s), 7 "1" to answer a remembered key,
+ * 8 the first event's JSON ("" for none), 9 the log's length cap, 10 the log's
+ * lifetime (ms; the new record has no expiry), 11.. the finished statuses.
  * Replies {"retry"} (the lock changed since it was read), {"seen", entry},
  * {"held", holder} or {"created"}.
  */
-const CREATE_SCRIPT = `
+const CREATE_SCRIPT = new RedisScript(`
 if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return {'retry'} end
-if KEYS[6] and ARGV[7] == '1' then
-  local seen = redis.call('GET', KEYS[6])
+if KEYS[7] and ARGV[7] == '1' then
+  local seen = redis.call('GET', KEYS[7])
   if seen then return {'seen', seen} end
 end
 if ARGV[1] ~= '' then
@@ -45,7 +54,7 @@ if ARGV[1] ~= '' then
   if raw then
     local status = cjson.decode(raw)['status']
     local finished = false
-    for i = 8, #ARGV do
+    for i = 11, #ARGV do
       if status == ARGV[i] then finished = true end
     end
     if not finished then return {'held', ARGV[1]} end
@@ -55,9 +64,13 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3], 'NX')
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
 redis.call('HINCRBY', KEYS[5], 'total', 1)
-if KEYS[6] then redis.call('SET', KEYS[6], ARGV[5], 'EX', ARGV[6]) end
+if KEYS[7] then redis.call('SET', KEYS[7], ARGV[5], 'EX', ARGV[6]) end
+if ARGV[8] ~= '' then
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[9], '*', 'event', ARGV[8])
+  redis.call('PEXPIRE', KEYS[6], ARGV[10])
+end
 return {'created'}
-`;
+`);
 
 type CreateOutcome =
   | { kind: 'created' }
@@ -145,11 +158,19 @@ export class MigrationStore {
    * wait for each other's turn on the connection (the gateway's throughput rests on
    * it). The lock's holder is read first so that the script names every key it
    * touches (Redis Cluster); a holder changed in between makes it try again.
+   *
+   * `firstEvent`, when given, opens the migration's event log in the same script,
+   * only if the migration is created: one round trip less than emitting it after.
    */
-  async create(record: MigrationRecord, idempotency?: IdempotencyClaim): Promise<Created> {
+  async create(
+    record: MigrationRecord,
+    idempotency?: IdempotencyClaim,
+    firstEvent?: EventDraft,
+  ): Promise<Created> {
+    const event = firstEvent ? JSON.stringify(eventAbout(record, firstEvent)) : '';
     let checkSeen = true;
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const outcome = await this.tryCreate(record, idempotency, checkSeen);
+      const outcome = await this.tryCreate(record, idempotency, checkSeen, event);
       if (outcome.kind === 'created') return { record, replayed: false };
       if (outcome.kind === 'held') {
         throw new MigrationInProgressError(podOf(record), outcome.holder);
@@ -194,6 +215,7 @@ export class MigrationStore {
     record: MigrationRecord,
     idempotency: IdempotencyClaim | undefined,
     checkSeen: boolean,
+    event: string,
   ): Promise<CreateOutcome> {
     const lock = this.podLockKey(record);
     const holder = (await this.redis.get(lock)) ?? '';
@@ -207,13 +229,11 @@ export class MigrationStore {
       this.recordKey(record.migration_id),
       this.indexKey(),
       this.statsKey(),
+      migrationEventsKey(this.prefix, record.migration_id),
       ...(idempotency ? [this.idempotencyKey(idempotency.key)] : []),
     ];
 
-    const reply = (await this.redis.eval(
-      CREATE_SCRIPT,
-      keys.length,
-      ...keys,
+    const reply = (await CREATE_SCRIPT.run(this.redis, keys, [
       holder,
       record.migration_id,
       JSON.stringify(record),
@@ -221,8 +241,11 @@ export class MigrationStore {
       entry === null ? '' : JSON.stringify(entry),
       this.idempotencyTtlSeconds,
       checkSeen ? '1' : '0',
+      event,
+      this.events.maxLength,
+      this.events.retentionMs,
       ...FINISHED_STATUSES,
-    )) as [string, string?];
+    ])) as [string, string?];
     const [kind, detail = ''] = reply;
     if (kind === 'held') return { kind, holder: detail };
     if (kind === 'seen') return { kind, entry: detail };

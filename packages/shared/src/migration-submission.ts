@@ -63,11 +63,12 @@ export async function enqueueMigration(
   record: MigrationRecord,
   idempotency?: IdempotencyClaim,
 ): Promise<Created> {
-  const created = await fromStore(() => deps.store.create(record, idempotency));
+  // The accepted event is written with the record, before the job is queued, so that
+  // the first stage's events always come after it.
+  const created = await fromStore(() =>
+    deps.store.create(record, idempotency, { type: 'accepted', message: 'migration accepted' }),
+  );
   if (created.replayed) return created;
-
-  // Before the job is queued, so that the first stage's events always come after it.
-  await deps.store.events.emit(record, { type: 'accepted', message: 'migration accepted' });
 
   try {
     await deps.queues.enqueue('capture', record.migration_id);

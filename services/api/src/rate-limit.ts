@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 
-import type { Logger, RedisClient } from '@aso/shared';
+import { RedisScript, type Logger, type RedisClient } from '@aso/shared';
 
 import { RateLimitedError } from './access-errors.ts';
 import { isPublicPath } from './auth.ts';
@@ -16,7 +16,7 @@ const COUNTER_TIMEOUT_MS = 500;
  * and the key's TTL is the time left. The window lives in Redis, not in the
  * process, so the limit holds across API replicas, and no replica's clock is used.
  */
-const COUNT_SCRIPT = `
+const COUNT_SCRIPT = new RedisScript(`
 local count = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
@@ -24,7 +24,7 @@ if ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 return {count, ttl}
-`;
+`);
 
 export interface RateLimiterOptions {
   redis: RedisClient;
@@ -62,7 +62,7 @@ export class RateLimiter {
     let reply: [number, number];
     try {
       reply = await withTimeout(
-        this.options.redis.eval(COUNT_SCRIPT, 1, key, WINDOW_MS) as Promise<[number, number]>,
+        COUNT_SCRIPT.run(this.options.redis, [key], [WINDOW_MS]) as Promise<[number, number]>,
         COUNTER_TIMEOUT_MS,
       );
     } catch (error) {
