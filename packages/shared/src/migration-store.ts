@@ -60,15 +60,16 @@ if ARGV[1] ~= '' then
     if not finished then return {'held', ARGV[1]} end
   end
 end
+-- The event first: should it fail, no record is left that no job will work on.
+if ARGV[8] ~= '' then
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[9], '*', 'event', ARGV[8])
+  redis.call('PEXPIRE', KEYS[6], ARGV[10])
+end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3], 'NX')
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
 redis.call('HINCRBY', KEYS[5], 'total', 1)
 if KEYS[7] then redis.call('SET', KEYS[7], ARGV[5], 'EX', ARGV[6]) end
-if ARGV[8] ~= '' then
-  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[9], '*', 'event', ARGV[8])
-  redis.call('PEXPIRE', KEYS[6], ARGV[10])
-end
 return {'created'}
 `);
 
