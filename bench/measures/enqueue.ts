@@ -161,6 +161,18 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
       { warmup: 1, rounds: rateRounds },
     );
 
+    // Context only, no goal: how fast the no-op route alone answers at that concurrency,
+    // so the report tells how much of the gap to the bare loop is HTTP and middleware.
+    context.log(`enqueue: no-op route's saturation at ${concurrency} clients, for context`);
+    const closedRate = (target: TargetSpec, what: string) => async () => {
+      const result = await load.run({ kind: 'closed', target, concurrency, durationMs: stepMs });
+      return (requireAnswers(result, what).completed / result.elapsedMs) * 1000;
+    };
+    const httpRates = await interleave(closedRate(post, 'POST'), closedRate(noop, 'no-op'), {
+      warmup: 1,
+      rounds: rateRounds,
+    });
+
     // One lucky window of the search would overstate the saturation on a busy machine:
     // half of the median of the repeated saturation windows is the rate held for latency.
     const ratePerSecond = percentile(rates.a, 50) / 2;
@@ -175,7 +187,7 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
       rounds: latencyRounds,
     });
 
-    return section({ saturation, rates, latencies, ratePerSecond, stepMs });
+    return section({ saturation, rates, httpRates, latencies, ratePerSecond, stepMs });
   } finally {
     await load.close();
     await api.close();
@@ -188,12 +200,21 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
 interface Figures {
   saturation: Saturation;
   rates: Awaited<ReturnType<typeof interleave>>;
+  /** POST (a) and the no-op route (b), closed loop at the saturation concurrency. */
+  httpRates: Awaited<ReturnType<typeof interleave>>;
   latencies: Awaited<ReturnType<typeof interleaveMany>>;
   ratePerSecond: number;
   stepMs: number;
 }
 
-function section({ saturation, rates, latencies, ratePerSecond, stepMs }: Figures): Section {
+function section({
+  saturation,
+  rates,
+  httpRates,
+  latencies,
+  ratePerSecond,
+  stepMs,
+}: Figures): Section {
   const seconds = stepMs / 1000;
   const latency: Comparison = {
     id: 'enqueue.latency',
@@ -244,10 +265,37 @@ function section({ saturation, rates, latencies, ratePerSecond, stepMs }: Figure
     item: 3,
     title: 'Enqueue cost',
     comparisons: [latency, rate],
-    series: [saturation.series],
+    series: [saturation.series, httpSeries(httpRates, saturation.concurrency, stepMs)],
     notes: [
       'The gateway runs in-process with the fixture planner: the item measures the cost of accepting a ' +
         'migration, not the cluster reads of the pre-flight (items 1 and 2 count those).',
+    ],
+  };
+}
+
+/** The no-op route's own saturation beside POST's: the share of the gap that is HTTP. */
+function httpSeries(rates: Figures['httpRates'], concurrency: number, stepMs: number): Series {
+  const post = percentile(rates.a, 50);
+  const noop = percentile(rates.b, 50);
+  const row = (label: string, samples: number[], median: number) => [
+    label,
+    median,
+    Math.min(...samples),
+    Math.max(...samples),
+  ];
+  return {
+    id: 'enqueue.http-context',
+    title: `Context: POST vs the no-op route, ${concurrency} clients, closed loop (no goal)`,
+    columns: ['route', 'median requests/s', 'min', 'max'],
+    rows: [
+      row('POST /api/v1/migrations', rates.a, post),
+      row('no-op route, same middleware', rates.b, noop),
+    ],
+    notes: [
+      `${rates.a.length} windows of ${stepMs / 1000} s each, alternating, after ${rates.warmupRounds} dropped. ` +
+        `POST's median is ${Math.round((100 * post) / noop)} % of the no-op route's: the no-op route's ` +
+        "rate is the ceiling HTTP, the request log, the token check and the rate limit's round trip leave " +
+        'to any route in this process, whatever the enqueue costs.',
     ],
   };
 }
