@@ -17,6 +17,7 @@ export const POLICY_DECISIONS = [
   'would-migrate',
   'migration-started',
   'evaluation-failed',
+  'policy-changed',
 ] as const;
 export type PolicyDecision = (typeof POLICY_DECISIONS)[number];
 

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import type { V1Pod } from '@kubernetes/client-node';
 
 import { MigrationInProgressError, OrchestratorError } from '../errors.ts';
@@ -75,9 +77,9 @@ export async function evaluatePolicy(
     run.pods.push(evaluation);
   }
 
-  // A policy deleted while it was evaluated leaves no state behind.
-  if ((await deps.policies.get(policy.name)) === null) return run;
-  await deps.policies.setAboveSince(policy.name, pass.nextAbove);
+  // A policy deleted while it was evaluated leaves no state behind (the store's
+  // scripts refuse the writes), and one replaced meanwhile keeps its own holds.
+  await deps.policies.setAboveSince(policy.name, pass.nextAbove, policy.updated_at);
   await deps.policies.recordRun(policy.name, run);
   return run;
 }
@@ -237,18 +239,29 @@ async function start(
   target: string,
 ): Promise<PodEvaluation> {
   const { policy } = pass;
-  const created = await submitMigration(
-    deps.submission,
-    requestFor(policy, seen.pod, source, target),
-  );
-  const migrationId = created.record.migration_id;
+  const migrationId = (deps.submission.newId ?? randomUUID)();
+  const claim = { migration_id: migrationId, pod: seen.pod, started_at: pass.now.toISOString() };
+
+  // The start is recorded first, atomically with checking that the policy still
+  // stands as evaluated: a DELETE or replace answered meanwhile starts nothing.
+  if (!(await deps.policies.claimStart(policy.name, policy.updated_at, claim))) {
+    return {
+      ...seen,
+      decision: 'policy-changed',
+      reason: 'the policy was deleted or replaced during this evaluation: nothing was started',
+    };
+  }
+  try {
+    await submitMigration(
+      { ...deps.submission, newId: () => migrationId },
+      requestFor(policy, seen.pod, source, target),
+    );
+  } catch (error) {
+    await deps.policies.withdrawStart(policy.name, claim);
+    throw error;
+  }
 
   // The cooldown and the count in flight apply to the rest of this pass too.
-  await deps.policies.recordStart(policy.name, {
-    migration_id: migrationId,
-    pod: seen.pod,
-    started_at: pass.now.toISOString(),
-  });
   pass.lastStartedAt = pass.now;
   pass.inFlight += 1;
   deps.metrics.countMigrationStarted();

@@ -47,6 +47,7 @@ describe('the policy store', () => {
   });
 
   it('keeps "above since" times as set, replacing the previous ones', async () => {
+    await store.put(policy('p'), 'api');
     const since = new Date('2026-01-01T00:00:00Z');
     await store.setAboveSince(
       'p',
@@ -63,11 +64,13 @@ describe('the policy store', () => {
   });
 
   it('caps the evaluations and the starts it keeps, newest first', async () => {
+    const { policy: stored } = await store.put(policy('p'), 'api');
     for (let i = 0; i < POLICY_RUNS_KEPT + 5; i++) {
       await store.recordRun('p', { evaluated_at: String(i), dry_run: false, pods: [] });
     }
     for (let i = 0; i < POLICY_STARTS_KEPT + 5; i++) {
-      await store.recordStart('p', { migration_id: String(i), pod: 'a', started_at: '' });
+      const start = { migration_id: String(i), pod: 'a', started_at: '' };
+      expect(await store.claimStart('p', stored.updated_at, start)).toBe(true);
     }
 
     const runs = await store.runs('p');
@@ -76,5 +79,44 @@ describe('the policy store', () => {
     const starts = await store.starts('p');
     expect(starts).toHaveLength(POLICY_STARTS_KEPT);
     expect(starts[0]?.migration_id).toBe(String(POLICY_STARTS_KEPT + 4));
+  });
+
+  it('restarts the holds when what decides "above" changes, not when the cooldown does', async () => {
+    const since = new Date('2026-01-01T00:00:00Z');
+    const first = await store.put(policy('p'), 'api', since);
+    await store.setAboveSince('p', new Map([['a', since]]), first.policy.updated_at);
+
+    await store.put({ ...policy('p'), cooldown_seconds: 10 }, 'api');
+    expect((await store.aboveSince('p')).size).toBe(1);
+
+    for (const change of [
+      { threshold: '2Gi' },
+      { metric: 'cpu' as const, threshold: '500m' },
+      { namespace: 'other' },
+      { selector: { match_labels: { app: 'server' } } },
+    ]) {
+      const { policy: stored } = await store.put({ ...policy('p'), ...change }, 'api');
+      await store.setAboveSince('p', new Map([['a', since]]), stored.updated_at);
+      await store.put({ ...policy('p'), ...change, threshold: '3Gi' }, 'api');
+      expect((await store.aboveSince('p')).size, JSON.stringify(change)).toBe(0);
+    }
+  });
+
+  it("refuses an evaluation's writes once its policy is deleted or replaced", async () => {
+    const evaluated = (await store.put(policy('p'), 'api', new Date(1000))).policy;
+    const start = { migration_id: 'm-1', pod: 'a', started_at: '' };
+    await store.put({ ...policy('p'), threshold: '2Gi' }, 'api', new Date(2000));
+
+    expect(await store.claimStart('p', evaluated.updated_at, start)).toBe(false);
+    expect(await store.setAboveSince('p', new Map([['a', new Date()]]), evaluated.updated_at)).toBe(
+      false,
+    );
+    expect(await store.starts('p')).toEqual([]);
+
+    await store.delete('p');
+    expect(await store.recordRun('p', { evaluated_at: '', dry_run: false, pods: [] })).toBe(false);
+    expect(await store.claimStart('p', '', start)).toBe(false);
+    const left = await redis.redis.keys(`${redis.prefix}:policy:p:*`);
+    expect(left).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis.ts';
+import { RedisScript } from '../redis-script.ts';
 import type { PolicyRun } from './decision.ts';
 import type { Policy, PolicySource, StoredPolicy } from './policy.ts';
 import { PolicyFromConfigurationError, PolicyNotFoundError } from './policy-errors.ts';
@@ -13,6 +14,33 @@ export interface PolicyStart {
   migration_id: string;
   pod: string;
   started_at: string;
+}
+
+/**
+ * Writes of an evaluation, refused once its policy is gone or replaced: a policy
+ * deleted or changed while it was evaluated gets no state from that evaluation.
+ * KEYS[1] the definitions hash, KEYS[2] the key written; ARGV[1] the policy's
+ * name, ARGV[2] the version (updated_at) evaluated, "" for any, ARGV[3] the
+ * operation ("push" a list entry capped at ARGV[5], "hash" replace with pairs
+ * from ARGV[4]). Replies 1 when written, 0 when refused.
+ */
+const GUARDED_WRITE_SCRIPT = new RedisScript(`
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+if ARGV[2] ~= '' and cjson.decode(raw)['updated_at'] ~= ARGV[2] then return 0 end
+if ARGV[3] == 'push' then
+  redis.call('LPUSH', KEYS[2], ARGV[4])
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
+  return 1
+end
+redis.call('DEL', KEYS[2])
+if #ARGV > 3 then redis.call('HSET', KEYS[2], unpack(ARGV, 4)) end
+return 1
+`);
+
+/** The fields that decide which pods are above: a change restarts every hold. */
+function holdFingerprint(policy: Policy): string {
+  return JSON.stringify([policy.namespace, policy.selector, policy.metric, policy.threshold]);
 }
 
 export interface PutResult {
@@ -36,7 +64,8 @@ export class PolicyStore {
 
   /**
    * Creates or replaces a policy. The API may not replace one the policy file owns.
-   * Its evaluation state stays: a replaced threshold applies from the next evaluation.
+   * Its runs and starts stay (the cooldown still counts); the pods' holds restart
+   * when what decides "above" changed (namespace, selector, metric or threshold).
    */
   async put(policy: Policy, source: PolicySource, now = new Date()): Promise<PutResult> {
     const existing = await this.get(policy.name);
@@ -50,7 +79,13 @@ export class PolicyStore {
       created_at: existing?.created_at ?? now.toISOString(),
       updated_at: now.toISOString(),
     };
-    await this.redis.hset(this.definitionsKey(), policy.name, JSON.stringify(stored));
+    const transaction = this.redis
+      .multi()
+      .hset(this.definitionsKey(), policy.name, JSON.stringify(stored));
+    if (existing !== null && holdFingerprint(existing) !== holdFingerprint(policy)) {
+      transaction.del(this.aboveKey(policy.name));
+    }
+    await transaction.exec();
     return { policy: stored, created: existing === null };
   }
 
@@ -103,24 +138,19 @@ export class PolicyStore {
     return new Map(Object.entries(all).map(([pod, since]) => [pod, new Date(since)]));
   }
 
-  /** Replaces the "above since" times: pods no longer above, or gone, drop out. */
-  async setAboveSince(name: string, above: Map<string, Date>): Promise<void> {
-    const key = this.aboveKey(name);
-    const transaction = this.redis.multi().del(key);
-    if (above.size > 0) {
-      const fields = [...above].flatMap(([pod, since]) => [pod, since.toISOString()]);
-      transaction.hset(key, ...fields);
-    }
-    await transaction.exec();
+  /**
+   * Replaces the "above since" times: pods no longer above, or gone, drop out.
+   * Refused (false) when the policy is gone or is no longer the version evaluated.
+   */
+  async setAboveSince(name: string, above: Map<string, Date>, version = ''): Promise<boolean> {
+    const fields = [...above].flatMap(([pod, since]) => [pod, since.toISOString()]);
+    return this.guardedWrite(name, this.aboveKey(name), version, ['hash', ...fields]);
   }
 
-  async recordRun(name: string, run: PolicyRun): Promise<void> {
-    const key = this.runsKey(name);
-    await this.redis
-      .multi()
-      .lpush(key, JSON.stringify(run))
-      .ltrim(key, 0, POLICY_RUNS_KEPT - 1)
-      .exec();
+  /** Keeps an evaluation; refused (false) when the policy is gone. */
+  async recordRun(name: string, run: PolicyRun): Promise<boolean> {
+    const entry = JSON.stringify(run);
+    return this.guardedWrite(name, this.runsKey(name), '', ['push', entry, POLICY_RUNS_KEPT]);
   }
 
   /** The latest evaluations, newest first. */
@@ -129,13 +159,20 @@ export class PolicyStore {
     return raws.map((raw) => JSON.parse(raw) as PolicyRun);
   }
 
-  async recordStart(name: string, start: PolicyStart): Promise<void> {
-    const key = this.startsKey(name);
-    await this.redis
-      .multi()
-      .lpush(key, JSON.stringify(start))
-      .ltrim(key, 0, POLICY_STARTS_KEPT - 1)
-      .exec();
+  /**
+   * Records a start before the migration is submitted, at once with checking that
+   * the policy still exists in the version evaluated: false when it does not, and
+   * then nothing may start. A DELETE answered before this point stops the start.
+   */
+  async claimStart(name: string, version: string, start: PolicyStart): Promise<boolean> {
+    const entry = JSON.stringify(start);
+    const operation = ['push', entry, POLICY_STARTS_KEPT];
+    return this.guardedWrite(name, this.startsKey(name), version, operation);
+  }
+
+  /** Withdraws a claimed start whose migration could not be submitted. */
+  async withdrawStart(name: string, start: PolicyStart): Promise<void> {
+    await this.redis.lrem(this.startsKey(name), 1, JSON.stringify(start));
   }
 
   /** The migrations the policy started, newest first. */
@@ -150,6 +187,17 @@ export class PolicyStore {
       .hdel(this.definitionsKey(), name)
       .del(this.aboveKey(name), this.runsKey(name), this.startsKey(name))
       .exec();
+  }
+
+  private async guardedWrite(
+    name: string,
+    key: string,
+    version: string,
+    operation: (string | number)[],
+  ): Promise<boolean> {
+    const keys = [this.definitionsKey(), key];
+    const written = await GUARDED_WRITE_SCRIPT.run(this.redis, keys, [name, version, ...operation]);
+    return written === 1;
   }
 
   private definitionsKey(): string {
