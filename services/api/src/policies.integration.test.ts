@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { MAX_POLICIES } from '@aso/shared';
+
 import { inProcessApi, newToken, type InProcessApi } from '../../../test/support/in-process-api.ts';
 
 // The /api/v1/policies routes in-process over a real Redis; answers are checked
@@ -28,6 +30,16 @@ const policy = {
   threshold: '800m',
   for_seconds: 30,
   target_nodes: ['worker-2'],
+};
+
+/** The policy as the schema completes it, for writing to the store directly. */
+const storedFields = {
+  ...policy,
+  metric: 'cpu' as const,
+  dry_run: false,
+  cooldown_seconds: 300,
+  max_in_flight: 1,
+  preserve_pv: false,
 };
 
 async function call(
@@ -115,6 +127,30 @@ describe('POST /api/v1/policies', () => {
       [403, 'read-only-token'],
       [403, 'namespace-not-allowed'],
     ]);
+  });
+
+  it('refuses to replace or delete a policy of a namespace outside the list', async () => {
+    await api.policies.put({ ...storedFields, namespace: 'kube-system' }, 'api');
+
+    const moved = await call('POST', '/api/v1/policies', { body: policy });
+    const removed = await call('DELETE', '/api/v1/policies/hot-trainers');
+
+    expect([moved.status, moved.json['code']]).toEqual([403, 'namespace-not-allowed']);
+    expect([removed.status, removed.json['code']]).toEqual([403, 'namespace-not-allowed']);
+    expect((await api.policies.require('hot-trainers')).namespace).toBe('kube-system');
+  });
+
+  it('refuses a new policy beyond the cap, but still replaces a stored one', async () => {
+    for (let i = 0; i < MAX_POLICIES; i++) {
+      await api.policies.put({ ...storedFields, name: `p-${i}` }, 'api');
+    }
+
+    const refused = await call('POST', '/api/v1/policies', { body: policy });
+    const replaced = await call('POST', '/api/v1/policies', { body: { ...policy, name: 'p-0' } });
+
+    expect([refused.status, refused.json['code']]).toEqual([422, 'too-many-policies']);
+    expect(replaced.status).toBe(200);
+    expect(await api.policies.count()).toBe(MAX_POLICIES);
   });
 });
 

@@ -21,3 +21,13 @@ export class PolicyFromConfigurationError extends OrchestratorError {
     );
   }
 }
+
+/** Each policy costs a pod list and metric reads per evaluation: their number is bounded. */
+export class TooManyPoliciesError extends OrchestratorError {
+  readonly code = 'too-many-policies';
+  readonly status = 422;
+
+  constructor(limit: number) {
+    super(`at most ${limit} load policies may be stored; delete one before creating another`);
+  }
+}

@@ -2,7 +2,17 @@ import type { RedisClient } from '../redis.ts';
 import { RedisScript } from '../redis-script.ts';
 import type { PolicyRun } from './decision.ts';
 import type { Policy, PolicySource, StoredPolicy } from './policy.ts';
-import { PolicyFromConfigurationError, PolicyNotFoundError } from './policy-errors.ts';
+import {
+  PolicyFromConfigurationError,
+  PolicyNotFoundError,
+  TooManyPoliciesError,
+} from './policy-errors.ts';
+
+/**
+ * Policies the API may create, counting those of the file (itself capped at 100):
+ * every evaluation lists and measures the pods of each one.
+ */
+export const MAX_POLICIES = 100;
 
 /** Evaluations kept per policy, newest first. */
 export const POLICY_RUNS_KEPT = 20;
@@ -72,6 +82,10 @@ export class PolicyStore {
     if (existing?.source === 'configuration' && source === 'api') {
       throw new PolicyFromConfigurationError(policy.name);
     }
+    // Two creations at once may both pass: the bound may be passed by a few, no more.
+    if (existing === null && source === 'api' && (await this.count()) >= MAX_POLICIES) {
+      throw new TooManyPoliciesError(MAX_POLICIES);
+    }
 
     const stored: StoredPolicy = {
       ...policy,
@@ -98,6 +112,10 @@ export class PolicyStore {
     const policy = await this.get(name);
     if (policy === null) throw new PolicyNotFoundError(name);
     return policy;
+  }
+
+  async count(): Promise<number> {
+    return this.redis.hlen(this.definitionsKey());
   }
 
   /** Every policy, by name. */

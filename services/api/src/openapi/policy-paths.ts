@@ -32,7 +32,9 @@ export function policyPaths(parts: PolicyPathParts): Record<string, PathItem> {
       '`threshold` for `for_seconds` are migrated to the first of `target_nodes` that fits, ' +
       'at most `max_in_flight` at once and one per `cooldown_seconds`; `dry_run` only ' +
       'reports. Every one of `target_nodes` must exist in the cluster when the policy is ' +
-      'stored (422 target-node-not-found otherwise). ' +
+      'stored (422 target-node-not-found otherwise), and at most 100 policies may be ' +
+      'stored (422 too-many-policies). A policy replaced or deleted must be in an ' +
+      'allowed namespace, before and after (403 namespace-not-allowed). ' +
       'Policies from the policy file cannot be replaced here (409). The body must ' +
       `be JSON of at most ${MAX_POLICY_BYTES} bytes.`,
     tags: ['policies'],
@@ -48,7 +50,7 @@ export function policyPaths(parts: PolicyPathParts): Record<string, PathItem> {
         409: ['policy-from-configuration'],
         413: ['payload-too-large'],
         415: ['unsupported-media-type'],
-        422: ['target-node-not-found'],
+        422: ['target-node-not-found', 'too-many-policies'],
       }),
     },
   };
@@ -86,6 +88,7 @@ export function policyPaths(parts: PolicyPathParts): Record<string, PathItem> {
       ...problems({
         ...writeProblems,
         400: ['invalid-request'],
+        403: ['read-only-token', 'namespace-not-allowed'],
         404: ['policy-not-found'],
         409: ['policy-from-configuration'],
       }),

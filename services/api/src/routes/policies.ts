@@ -30,6 +30,9 @@ export function policyRoutes(deps: ApiDeps, policies: PolicyStore): Hono<ApiEnv>
       requireJsonBody(c);
       const policy = validate(policySchema, await parseJsonBody(c), 'request body');
       requireAllowedNamespace(deps.allowedNamespaces, policy.namespace);
+      // Replacing moves a policy out of its namespace: the old one must be allowed too.
+      const existing = await fromStore(() => policies.get(policy.name));
+      if (existing) requireAllowedNamespace(deps.allowedNamespaces, existing.namespace);
       await requireTargetNodes(deps, policy.target_nodes);
 
       const stored = await fromStore(() => policies.put(policy, 'api', now()));
@@ -55,6 +58,8 @@ export function policyRoutes(deps: ApiDeps, policies: PolicyStore): Hono<ApiEnv>
 
   routes.delete('/policies/:name', async function deletePolicy(c) {
     const name = validate(policyName, c.req.param('name'), 'name');
+    const existing = await fromStore(() => policies.require(name));
+    requireAllowedNamespace(deps.allowedNamespaces, existing.namespace);
     const removed = await fromStore(() => policies.delete(name));
     c.get('log').info({ policy: name }, 'policy deleted');
     return c.json(removed);
