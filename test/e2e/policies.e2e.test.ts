@@ -217,6 +217,7 @@ describe('a dry-run policy with a threshold relative to the requests', () => {
     const label = `dry-${randomUUID().slice(0, 6)}`;
     // 900m used of 1 requested: above a threshold of 80% of the requests.
     const hot = await loadedPod(label, 'dry-hot', '900m', '1');
+    const second = await loadedPod(label, 'dry-also', '950m', '1');
 
     await putPolicy({
       name: 'dry-run',
@@ -229,14 +230,24 @@ describe('a dry-run policy with a threshold relative to the requests', () => {
       dry_run: true,
     });
 
-    const would = await decisionFor('dry-run', hot, 'would-migrate');
+    // Pods are evaluated by name: dry-also-... comes first.
+    const would = await decisionFor('dry-run', second, 'would-migrate');
     expect(would).toMatchObject({
       node: 'worker-1',
-      usage: '900m',
+      usage: '950m',
       target_node: 'worker-3',
       reason: 'dry run: would migrate the pod from worker-1 to worker-3',
     });
     expect(would.migration_id).toBeUndefined();
+
+    // As live, one run would start one of the two hot pods: the other meets the
+    // cooldown that start would begin (max_in_flight 1 as well).
+    const [run] = (await readPolicy('dry-run')).evaluations;
+    const decisions = run?.pods.map((seen) => [seen.pod, seen.decision]);
+    expect(decisions).toEqual([
+      [second, 'would-migrate'],
+      [hot, 'in-cooldown'],
+    ]);
 
     // Several evaluations later, still nothing started.
     await eventually(async () => (await readPolicy('dry-run')).evaluations.length >= 3, {
@@ -244,6 +255,7 @@ describe('a dry-run policy with a threshold relative to the requests', () => {
     });
     expect((await readPolicy('dry-run')).started_migrations).toEqual([]);
     expect(await migrationsOf(hot)).toEqual([]);
+    expect(await migrationsOf(second)).toEqual([]);
     expect((await h.readPodOrNull(hot))?.spec?.nodeName).toBe('worker-1');
 
     await h.api('/api/v1/policies/dry-run', { method: 'DELETE' });

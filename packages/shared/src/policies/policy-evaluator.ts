@@ -218,6 +218,9 @@ async function actOnHeldPod(
     if (policy.dry_run) {
       // The same pre-flight a real start would meet; a refusal throws.
       await deps.submission.planner(requestFor(policy, seen.pod, node, choice.node));
+      // Counted as a start would be, so that the rest of this run reports what a live
+      // one would do: later pods meet the cooldown and max_in_flight.
+      countStart(pass);
       return {
         ...seen,
         decision: 'would-migrate',
@@ -261,9 +264,7 @@ async function start(
     throw error;
   }
 
-  // The cooldown and the count in flight apply to the rest of this pass too.
-  pass.lastStartedAt = pass.now;
-  pass.inFlight += 1;
+  countStart(pass);
   deps.metrics.countMigrationStarted();
   deps.logger.info(
     { policy: policy.name, pod: seen.pod, migrationId, source, target },
@@ -279,6 +280,12 @@ async function start(
       `usage held above ${policy.threshold} for ${policy.for_seconds} s: ` +
       `migrating from ${source} to ${target}`,
   };
+}
+
+/** The cooldown and the count in flight apply to the rest of this pass too. */
+function countStart(pass: PolicyPass): void {
+  pass.lastStartedAt = pass.now;
+  pass.inFlight += 1;
 }
 
 function requestFor(policy: StoredPolicy, pod: string, source: string, target: string) {
