@@ -22,7 +22,11 @@ export const policyConfigSchema = z.object({
    */
   ASO_POLICIES_FILE: z.string().min(1).optional(),
   /** How often every policy is evaluated, in seconds. Default 30. */
-  ASO_POLICY_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  ASO_POLICY_INTERVAL_SECONDS: z.preprocess(
+    // Set but empty (ASO_POLICY_INTERVAL_SECONDS= in a unit file) means the default, not 0.
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number().int().min(1).max(3600).default(30),
+  ),
 });
 
 export type PolicyConfig = z.output<typeof policyConfigSchema>;

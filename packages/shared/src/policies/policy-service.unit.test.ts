@@ -4,8 +4,9 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import { preparePolicyEvaluator } from './policy-service.ts';
+import { policyConfigSchema, preparePolicyEvaluator } from './policy-service.ts';
 
 let dir: string;
 
@@ -55,5 +56,12 @@ describe('the policy settings at start', () => {
 
   it('accept no file at all: policies then come from the API', async () => {
     await expect(preparePolicyEvaluator({})).resolves.toBeTypeOf('function');
+  });
+
+  it('take the default interval for one set but empty', () => {
+    expect(loadConfig(policyConfigSchema, { ASO_POLICY_INTERVAL_SECONDS: '' })).toMatchObject({
+      ASO_POLICY_INTERVAL_SECONDS: 30,
+    });
+    expect(loadConfig(policyConfigSchema, {})).toMatchObject({ ASO_POLICY_INTERVAL_SECONDS: 30 });
   });
 });

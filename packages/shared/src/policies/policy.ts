@@ -57,7 +57,18 @@ export function labelValueProblem(key: string, value: string): string | null {
   );
 }
 
-const matchLabels = z
+/**
+ * A "__proto__" key of parsed JSON is an own key, but the record would drop it and
+ * then call the selector empty: it is named before the record sees it.
+ */
+const noPrototypeKey = z.unknown().superRefine((raw, context) => {
+  if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, '__proto__')) {
+    const problem = labelKeyProblem('__proto__') ?? 'label key "__proto__" is invalid';
+    context.addIssue({ code: 'custom', message: problem, path: ['__proto__'] });
+  }
+});
+
+const labelRecord = z
   .record(z.string(), z.string({ error: 'each label value must be a string' }), {
     error: 'match_labels must be an object of label keys and values',
   })
@@ -78,6 +89,8 @@ const matchLabels = z
       if (problem !== null) context.addIssue({ code: 'custom', message: problem, path: [key] });
     }
   });
+
+const matchLabels = noPrototypeKey.pipe(labelRecord);
 
 const selector = z.strictObject(
   { match_labels: matchLabels },
@@ -104,7 +117,9 @@ export const policySchema = z
        * Measured usage above this counts as hot: a quantity, e.g. "800m" (cpu) or "1Gi"
        * (memory), or a percentage of what the pod's containers request, e.g. "80%".
        */
-      threshold: z.string({ error: 'threshold must be a string, e.g. "800m", "1Gi" or "80%"' }),
+      threshold: z
+        .string({ error: 'threshold must be a string, e.g. "800m", "1Gi" or "80%"' })
+        .trim(),
       /** How long usage must stay above the threshold before a migration starts. */
       for_seconds: seconds('for_seconds', MAX_FOR_SECONDS).default(60),
       /** Where hot pods go: the first node of the list that fits the pod. */

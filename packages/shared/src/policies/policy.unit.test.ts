@@ -59,6 +59,13 @@ describe('a policy', () => {
     expect(thresholdForPod(policy, pod(['500m', undefined]))).toEqual({
       unavailable: 'container c1 requests no cpu: a threshold of 80% of the requests cannot apply',
     });
+    const memory = { metric: 'memory' as const, threshold: '90%' };
+    const requested: V1Pod = {
+      spec: { containers: [{ name: 'c1', resources: { requests: { memory: '256Mi' } } }] },
+    };
+    expect(thresholdForPod(memory, requested)).toMatchObject({
+      text: '90% of the requested 256Mi (230.4Mi)',
+    });
     expect(thresholdForPod({ metric: 'cpu', threshold: '750m' }, pod([]))).toEqual({
       value: 750,
       text: '750m',
@@ -116,6 +123,26 @@ describe('a policy', () => {
     expect(problems({ ...valid, target_nodes: ['worker-2', 'worker-2'] })).toEqual([
       'target_nodes: target_nodes must not repeat a node',
     ]);
+    // Parsed JSON keeps "__proto__" as an own key, as a request body would.
+    const selector = JSON.parse('{"match_labels": {"__proto__": "x"}}') as unknown;
+    expect(problems({ ...valid, selector })).toEqual([
+      expect.stringMatching(/^selector\.match_labels\.__proto__: label key "__proto__" is invalid/),
+    ]);
+  });
+
+  it('says what is wrong with a threshold out of range or in the wrong unit', () => {
+    expect(problems({ ...valid, threshold: '1e400' })).toEqual([
+      'threshold: threshold "1e400" is too large',
+    ]);
+    expect(problems({ ...valid, threshold: '1n' })).toEqual([
+      'threshold: threshold "1n" is below 1m, the smallest cpu usage measured',
+    ]);
+    expect(problems({ ...valid, threshold: '1Gi' })).toEqual([
+      'threshold: threshold "1Gi" is a memory size: a cpu threshold is in cores ("2") ' +
+        'or millicores ("800m")',
+    ]);
+    expect(problems({ ...valid, metric: 'memory', threshold: '1Gi' })).toEqual([]);
+    expect(policySchema.parse({ ...valid, threshold: ' 80% ' }).threshold).toBe('80%');
   });
 });
 

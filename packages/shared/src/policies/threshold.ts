@@ -1,6 +1,12 @@
 import type { V1Pod } from '@kubernetes/client-node';
 
-import { cpuToMillicores, formatBytes, formatMillicores, memoryToBytes } from '../quantity.ts';
+import {
+  cpuToMillicores,
+  formatBytes,
+  formatMillicores,
+  memoryToBytes,
+  parseQuantity,
+} from '../quantity.ts';
 
 export type PolicyMetric = 'cpu' | 'memory';
 
@@ -36,8 +42,30 @@ export function thresholdProblem(metric: PolicyMetric, threshold: string): strin
     );
   }
 
+  return cpuUnitProblem(metric, threshold) ?? sizeProblem(metric, threshold, parsed);
+}
+
+/** CPU is counted in cores: a binary suffix ("1Gi") is a memory size written by mistake. */
+function cpuUnitProblem(metric: PolicyMetric, threshold: string): string | null {
+  if (metric !== 'cpu' || !/[KMGTPE]i$/.test(threshold)) return null;
+  return `threshold "${threshold}" is a memory size: a cpu threshold is in cores ("2") or millicores ("800m")`;
+}
+
+function sizeProblem(metric: PolicyMetric, threshold: string, parsed: Threshold): string | null {
   const value = parsed.kind === 'quantity' ? parsed.value : parsed.percent;
-  if (!(value > 0) || !Number.isFinite(value)) return 'threshold must be greater than zero';
+  if (!Number.isFinite(value) || !Number.isSafeInteger(Math.ceil(value))) {
+    return `threshold "${threshold}" is too large`;
+  }
+  // Usage is measured in whole millicores: a smaller positive threshold rounds to zero.
+  if (
+    value === 0 &&
+    metric === 'cpu' &&
+    parsed.kind === 'quantity' &&
+    parseQuantity(threshold) > 0
+  ) {
+    return `threshold "${threshold}" is below 1m, the smallest cpu usage measured`;
+  }
+  if (!(value > 0)) return 'threshold must be greater than zero';
   if (parsed.kind === 'percent-of-requests' && value > MAX_THRESHOLD_PERCENT) {
     return `a percentage threshold must be at most ${MAX_THRESHOLD_PERCENT}%`;
   }
@@ -55,7 +83,7 @@ export function thresholdForPod(
   const threshold = parseThreshold(metric, policy.threshold);
   if (threshold.kind === 'quantity') return { value: threshold.value, text: policy.threshold };
 
-  const format = metric === 'cpu' ? formatMillicores : formatBytes;
+  const format = metric === 'cpu' ? formatMillicores : roughBytes;
   let requested = 0;
   for (const container of pod.spec?.containers ?? []) {
     const request = container.resources?.requests?.[metric];
@@ -80,4 +108,11 @@ export function thresholdForPod(
 
 function inUnitOf(metric: PolicyMetric, quantity: string): number {
   return metric === 'cpu' ? cpuToMillicores(quantity) : memoryToBytes(quantity);
+}
+
+/** Bytes with a unit always: exact when whole in some unit, else in Mi to one decimal. */
+function roughBytes(bytes: number): string {
+  const exact = formatBytes(bytes);
+  if (exact !== String(bytes)) return exact;
+  return `${(bytes / 2 ** 20).toFixed(1)}Mi`;
 }
