@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { baseConfigSchema, loadConfig, portSchema, type BaseConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
 import { createKubeClients, loadKubeConfig, type KubeClients } from './kube.ts';
 import { instrumentKubeConfig, kubeRequestMetrics } from './kube-request-metrics.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -159,9 +160,18 @@ export async function startOrExit(service: string, start: () => Promise<void>): 
   try {
     await start();
   } catch (error) {
-    createLogger(service, 'info').fatal({ err: error }, 'could not start');
+    createLogger(service, 'info').fatal(startRefusalFields(error), 'could not start');
     process.exit(1);
   }
+}
+
+/**
+ * What the refusal line carries: a configuration refusal is its message alone (its
+ * stack says nothing an operator can use); anything unexpected keeps its stack.
+ */
+export function startRefusalFields(error: unknown): Record<string, unknown> {
+  if (error instanceof ConfigError) return { reason: error.message };
+  return { err: error };
 }
 
 async function startWorkerMain(

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { startRefusalFields } from '../worker-service.ts';
 import { policyConfigSchema, preparePolicyEvaluator } from './policy-service.ts';
 
 let dir: string;
@@ -56,6 +57,21 @@ describe('the policy settings at start', () => {
 
   it('accept no file at all: policies then come from the API', async () => {
     await expect(preparePolicyEvaluator({})).resolves.toBeTypeOf('function');
+  });
+
+  it('stop the worker with one short line for a bad file, without a stack', async () => {
+    const path = join(dir, 'short.json');
+    await writeFile(path, JSON.stringify({ policies: [{ name: 'x' }] }));
+
+    const refusal = await preparePolicyEvaluator({ ASO_POLICIES_FILE: path }).catch(
+      (error: unknown) => error,
+    );
+
+    const fields = startRefusalFields(refusal);
+    expect(Object.keys(fields)).toEqual(['reason']);
+    expect(String(fields['reason'])).toMatch(/^ASO_POLICIES_FILE .* is invalid: policies\[0\]\./);
+    expect(JSON.stringify(fields).length).toBeLessThan(600);
+    expect(startRefusalFields(new Error('boom'))).toHaveProperty('err');
   });
 
   it('take the default interval for one set but empty', () => {
