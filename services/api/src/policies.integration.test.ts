@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { MAX_POLICIES } from '@aso/shared';
+import { lastEvaluationKey, MAX_POLICIES } from '@aso/shared';
 
 import { inProcessApi, newToken, type InProcessApi } from '../../../test/support/in-process-api.ts';
 
@@ -178,6 +178,13 @@ describe('GET and DELETE /api/v1/policies/:name', () => {
     expect(read.status).toBe(200);
     expect(read.json).toMatchObject({ name: 'hot-trainers', evaluations: [run] });
     expect(read.json['started_migrations']).toEqual([]);
+    expect(read.json['last_evaluation_at']).toBeNull();
+
+    // What the metrics workers' scheduler writes after each run over every policy.
+    const finished = '2026-01-01T00:00:01.000Z';
+    await api.redis.redis.set(lastEvaluationKey(api.redis.prefix), finished);
+    const after = await call('GET', '/api/v1/policies/hot-trainers', { token: reader });
+    expect(after.json['last_evaluation_at']).toBe(finished);
   });
 
   it('lists policies by name', async () => {

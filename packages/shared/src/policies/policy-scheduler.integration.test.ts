@@ -5,7 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testRedis, type TestRedis } from '../../../../test/support/redis.ts';
 import { createLogger } from '../logger.ts';
 import { closeRedis, createRedis, type RedisClient } from '../redis.ts';
-import { startPolicyScheduler, type PolicyScheduler } from './policy-scheduler.ts';
+import {
+  lastEvaluationKey,
+  policyLeaseMs,
+  startPolicyScheduler,
+  type PolicyScheduler,
+} from './policy-scheduler.ts';
 
 // Two replicas of the metrics worker on one Redis prefix: the evaluation runs once
 // per interval between them, never twice at once.
@@ -96,5 +101,34 @@ describe('the policy scheduler', () => {
     await until(() => a.skipped + b.skipped >= 1 && a.runs.length + b.runs.length >= 2, 'a skip');
 
     expect(mostAtOnce).toBe(1);
+  });
+
+  it('holds the lease a few intervals at a time, renewed while a run goes on', async () => {
+    const leaseKey = `${redis.prefix}:policy-evaluator-lease`;
+    const ttls: number[] = [];
+    let finished = false;
+    await replica(async (state) => {
+      if (state.runs.push(Date.now()) > 1) return;
+      // Longer than the lease: only renewals keep it.
+      const end = Date.now() + policyLeaseMs(1) + 1_500;
+      while (Date.now() < end) {
+        ttls.push(await redis.redis.pttl(leaseKey));
+        await sleep(200);
+      }
+      finished = true;
+    });
+
+    await until(() => finished, 'a run longer than the lease');
+
+    // A replica that died mid-run would block the others for at most this long.
+    expect(Math.max(...ttls)).toBeLessThanOrEqual(policyLeaseMs(1));
+    expect(Math.min(...ttls)).toBeGreaterThan(0);
+    // The end of the run is kept for GET /api/v1/policies/:name, just after it.
+    let last: string | null = null;
+    while (last === null) {
+      last = await redis.redis.get(lastEvaluationKey(redis.prefix));
+      await sleep(50);
+    }
+    expect(Date.now() - Date.parse(last)).toBeLessThan(5_000);
   });
 });

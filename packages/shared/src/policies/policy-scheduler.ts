@@ -9,11 +9,21 @@ import { QUEUE_EVENTS_MAX_LEN } from '../stage-queues.ts';
 export const POLICY_QUEUE_NAME = 'policy-evaluation';
 const SCHEDULER_ID = 'evaluate-policies';
 
+/** The lease lasts this many intervals, and is renewed each interval while a run goes on. */
+export const LEASE_INTERVALS = 3;
+
 /**
- * Longest time one evaluation holds the lease. A run that outlives it (hung on an
- * unreachable API server) lets the next one start rather than stopping every policy.
+ * How long the lease lasts without renewal: a replica that dies mid-run (its
+ * renewals stop with it) keeps the others from evaluating for at most this long.
  */
-const LEASE_MS = 5 * 60_000;
+export function policyLeaseMs(intervalSeconds: number): number {
+  return LEASE_INTERVALS * intervalSeconds * 1000;
+}
+
+/** Where the end of the latest evaluation is kept, for GET /api/v1/policies/:name. */
+export function lastEvaluationKey(prefix: string): string {
+  return `${prefix}:policy-evaluator-last-run`;
+}
 
 export interface PolicySchedulerOptions {
   /** The worker's blocking connection: it must not be shared. */
@@ -66,14 +76,23 @@ export async function startPolicyScheduler(
     POLICY_QUEUE_NAME,
     async function evaluatePoliciesJob() {
       const token = randomUUID();
-      const leased = await connection.set(leaseKey, token, 'PX', LEASE_MS, 'NX');
+      const leaseMs = policyLeaseMs(options.intervalSeconds);
+      const leased = await connection.set(leaseKey, token, 'PX', leaseMs, 'NX');
       if (leased === null) {
         options.onSkipped?.();
         return { skipped: true };
       }
+      // A run longer than the lease keeps it while this process lives.
+      const renewal = setInterval(() => {
+        renewLease(connection, leaseKey, token, leaseMs).catch((err: unknown) => {
+          logger.warn({ err }, 'policy evaluator lease could not be renewed');
+        });
+      }, options.intervalSeconds * 1000);
       try {
         await options.evaluate();
+        await connection.set(lastEvaluationKey(prefix), new Date().toISOString());
       } finally {
+        clearInterval(renewal);
         await releaseLease(connection, leaseKey, token);
       }
       return { skipped: false };
@@ -95,6 +114,22 @@ export async function startPolicyScheduler(
       await queue.close();
     },
   };
+}
+
+/** Extends the lease only if this run still holds it. */
+async function renewLease(
+  redis: RedisClient,
+  key: string,
+  token: string,
+  leaseMs: number,
+): Promise<void> {
+  await redis.eval(
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0",
+    1,
+    key,
+    token,
+    leaseMs,
+  );
 }
 
 /** Deletes the lease only if this run still holds it (it may have lapsed and passed on). */

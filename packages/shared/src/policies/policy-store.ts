@@ -7,6 +7,7 @@ import {
   PolicyNotFoundError,
   TooManyPoliciesError,
 } from './policy-errors.ts';
+import { lastEvaluationKey } from './policy-scheduler.ts';
 
 /**
  * Policies the API may create, counting those of the file (itself capped at 100):
@@ -116,6 +117,11 @@ export class PolicyStore {
 
   async count(): Promise<number> {
     return this.redis.hlen(this.definitionsKey());
+  }
+
+  /** When the evaluator last finished a run over every policy (the scheduler writes it). */
+  async lastEvaluationAt(): Promise<string | null> {
+    return this.redis.get(lastEvaluationKey(this.prefix));
   }
 
   /** Every policy, by name. */

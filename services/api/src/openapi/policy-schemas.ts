@@ -54,6 +54,12 @@ export const policyDetailsSchema = storedPolicySchema
     started_migrations: z
       .array(policyStartSchema)
       .describe('the migrations the policy started, newest first'),
+    last_evaluation_at: timestamp
+      .nullable()
+      .describe(
+        'when the metrics workers last finished evaluating every policy (null: never); ' +
+          'long ago means no worker runs, or the lease is held by one that stopped',
+      ),
   })
   .describe('A load policy with its latest evaluations');
 

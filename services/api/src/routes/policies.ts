@@ -50,10 +50,19 @@ export function policyRoutes(deps: ApiDeps, policies: PolicyStore): Hono<ApiEnv>
   routes.get('/policies/:name', async function getPolicy(c) {
     const name = validate(policyName, c.req.param('name'), 'name');
     const policy = await fromStore(() => policies.require(name));
-    const [evaluations, started] = await fromStore(() =>
-      Promise.all([policies.runs(name, POLICY_EVALUATIONS_SHOWN), policies.starts(name)]),
+    const [evaluations, started, lastEvaluation] = await fromStore(() =>
+      Promise.all([
+        policies.runs(name, POLICY_EVALUATIONS_SHOWN),
+        policies.starts(name),
+        policies.lastEvaluationAt(),
+      ]),
     );
-    return c.json({ ...policy, evaluations, started_migrations: started });
+    return c.json({
+      ...policy,
+      evaluations,
+      started_migrations: started,
+      last_evaluation_at: lastEvaluation,
+    });
   });
 
   routes.delete('/policies/:name', async function deletePolicy(c) {
