@@ -202,7 +202,10 @@ describe('GET and DELETE /api/v1/policies/:name', () => {
 
   it('deletes a policy with its state, then answers 404', async () => {
     await call('POST', '/api/v1/policies', { body: policy });
-    await api.policies.setAboveSince('hot-trainers', new Map([['trainer-0', new Date()]]));
+    await api.policies.setAboveSince(
+      'hot-trainers',
+      new Map([['trainer-0', { since: new Date(), seen: new Date() }]]),
+    );
 
     const removed = await call('DELETE', '/api/v1/policies/hot-trainers');
 

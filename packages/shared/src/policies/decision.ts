@@ -53,20 +53,30 @@ export interface HeldState {
   held: boolean;
 }
 
+/** A pod's hold: since when it is above, and when an evaluation last saw it above. */
+export interface Hold {
+  since: Date;
+  seen: Date;
+}
+
 /**
  * Usage strictly above the threshold starts (or continues) the hold; anything else
- * ends it. The hold counts once it has lasted `for_seconds`.
+ * ends it. The hold counts once it has lasted `for_seconds`. A hold not seen for
+ * longer than `maxGapMs` (evaluations stopped meanwhile) says nothing about the time
+ * between: it starts over.
  */
 export function heldState(
   policy: Pick<Policy, 'for_seconds'>,
   usage: number,
   threshold: number,
-  previousAboveSince: Date | null,
+  previous: Hold | null,
   now: Date,
+  maxGapMs = Infinity,
 ): HeldState {
   if (usage <= threshold) return { above: false, aboveSince: null, held: false };
 
-  const aboveSince = previousAboveSince ?? now;
+  const fresh = previous !== null && now.getTime() - previous.seen.getTime() <= maxGapMs;
+  const aboveSince = fresh ? previous.since : now;
   const held = now.getTime() - aboveSince.getTime() >= policy.for_seconds * 1000;
   return { above: true, aboveSince, held };
 }

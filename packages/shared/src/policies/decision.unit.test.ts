@@ -4,6 +4,8 @@ import { gateHeldPod, heldState } from './decision.ts';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+/** A hold since `since`, last seen above at `seen` (by default, then too). */
+const seenAt = (since: number, seen = since) => ({ since: at(since), seen: at(seen) });
 const policy = {
   for_seconds: 30,
   target_nodes: ['worker-2'],
@@ -21,8 +23,8 @@ describe('the hold above the threshold', () => {
   });
 
   it('counts only once usage has stayed above for for_seconds', () => {
-    expect(heldState(policy, 900, 800, at(0), at(29)).held).toBe(false);
-    expect(heldState(policy, 900, 800, at(0), at(30))).toEqual({
+    expect(heldState(policy, 900, 800, seenAt(0), at(29)).held).toBe(false);
+    expect(heldState(policy, 900, 800, seenAt(0), at(30))).toEqual({
       above: true,
       aboveSince: at(0),
       held: true,
@@ -30,12 +32,22 @@ describe('the hold above the threshold', () => {
   });
 
   it('ends when usage falls to the threshold or below, so a later rise starts over', () => {
-    expect(heldState(policy, 800, 800, at(0), at(40))).toEqual({
+    expect(heldState(policy, 800, 800, seenAt(0), at(40))).toEqual({
       above: false,
       aboveSince: null,
       held: false,
     });
     expect(heldState(policy, 900, 800, null, at(41))).toMatchObject({ aboveSince: at(41) });
+  });
+
+  it('starts over when the evaluation that last saw the pod above is too old', () => {
+    const gap = 60_000;
+    expect(heldState(policy, 900, 800, seenAt(0, 20), at(80), gap).aboveSince).toEqual(at(0));
+    expect(heldState(policy, 900, 800, seenAt(0, 20), at(81), gap)).toEqual({
+      above: true,
+      aboveSince: at(81),
+      held: false,
+    });
   });
 
   it('holds at once with for_seconds 0', () => {

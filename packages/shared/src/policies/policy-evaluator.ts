@@ -14,6 +14,7 @@ import { formatBytes, formatMillicores } from '../quantity.ts';
 import {
   gateHeldPod,
   heldState,
+  type Hold,
   type PodEvaluation,
   type PolicyDecision,
   type PolicyRun,
@@ -32,14 +33,22 @@ export interface PolicyEvaluatorDeps {
   metrics: PolicyMetrics;
   logger: Logger;
   now: () => Date;
+  /** The evaluation interval: a hold not seen for a few of them starts over. */
+  intervalSeconds?: number;
 }
+
+/**
+ * A pod last seen above longer ago than this many intervals (evaluations stopped:
+ * no worker, a held lease) starts its hold over; the half keeps a late job in.
+ */
+export const HOLD_GAP_INTERVALS = 2.5;
 
 /** What one policy knows while it goes through its pods in one evaluation. */
 interface PolicyPass {
   policy: StoredPolicy;
   now: Date;
-  previousAbove: Map<string, Date>;
-  nextAbove: Map<string, Date>;
+  previousAbove: Map<string, Hold>;
+  nextAbove: Map<string, Hold>;
   lastStartedAt: Date | null;
   inFlight: number;
 }
@@ -136,9 +145,9 @@ async function evaluatePod(
     measured = await readPodUsage(deps.kube.customObjects, pass.policy.namespace, name);
   } catch (error) {
     // A failed read says nothing about the pod: its hold, if any, carries on.
-    const since = pass.previousAbove.get(name);
-    if (since) pass.nextAbove.set(name, since);
-    return failed(base, since ?? null, error);
+    const hold = pass.previousAbove.get(name);
+    if (hold) pass.nextAbove.set(name, hold);
+    return failed(base, hold?.since ?? null, error);
   }
   if (measured.status === 'unmeasured') {
     return { ...base, decision: 'unmeasured', reason: measured.reason };
@@ -165,9 +174,10 @@ async function judgeUsage(
     return { ...base, decision: 'unmeasured', reason: threshold.unavailable };
   }
 
-  const since = pass.previousAbove.get(name) ?? null;
-  const state = heldState(pass.policy, value, threshold.value, since, pass.now);
-  if (state.aboveSince) pass.nextAbove.set(name, state.aboveSince);
+  const previous = pass.previousAbove.get(name) ?? null;
+  const maxGapMs = HOLD_GAP_INTERVALS * (deps.intervalSeconds ?? Infinity) * 1000;
+  const state = heldState(pass.policy, value, threshold.value, previous, pass.now, maxGapMs);
+  if (state.aboveSince) pass.nextAbove.set(name, { since: state.aboveSince, seen: pass.now });
   const seen = { ...base, above_since: state.aboveSince?.toISOString() ?? null };
 
   if (!state.above) {

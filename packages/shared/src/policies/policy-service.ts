@@ -103,6 +103,7 @@ export async function startPolicyEvaluator(
           metrics,
           logger,
           now: () => new Date(),
+          intervalSeconds: config.ASO_POLICY_INTERVAL_SECONDS,
         });
         metrics.observeRun((performance.now() - started) / 1000, 'evaluated');
       } catch (error) {

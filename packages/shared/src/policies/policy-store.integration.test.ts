@@ -48,7 +48,7 @@ describe('the policy store', () => {
 
   it('keeps "above since" times as set, replacing the previous ones', async () => {
     await store.put(policy('p'), 'api');
-    const since = new Date('2026-01-01T00:00:00Z');
+    const since = { since: new Date('2026-01-01T00:00:00Z'), seen: new Date() };
     await store.setAboveSince(
       'p',
       new Map([
@@ -61,6 +61,12 @@ describe('the policy store', () => {
     expect(await store.aboveSince('p')).toEqual(new Map([['b', since]]));
     await store.setAboveSince('p', new Map());
     expect((await store.aboveSince('p')).size).toBe(0);
+
+    // A time kept before the last-seen one was: seen then too, so a gap since counts.
+    await redis.redis.hset(`${redis.prefix}:policy:p:above`, 'c', since.since.toISOString());
+    expect(await store.aboveSince('p')).toEqual(
+      new Map([['c', { since: since.since, seen: since.since }]]),
+    );
   });
 
   it('caps the evaluations and the starts it keeps, newest first', async () => {
@@ -82,8 +88,8 @@ describe('the policy store', () => {
   });
 
   it('restarts the holds when what decides "above" changes, not when the cooldown does', async () => {
-    const since = new Date('2026-01-01T00:00:00Z');
-    const first = await store.put(policy('p'), 'api', since);
+    const since = { since: new Date('2026-01-01T00:00:00Z'), seen: new Date() };
+    const first = await store.put(policy('p'), 'api', since.since);
     await store.setAboveSince('p', new Map([['a', since]]), first.policy.updated_at);
 
     await store.put({ ...policy('p'), cooldown_seconds: 10 }, 'api');
@@ -108,9 +114,13 @@ describe('the policy store', () => {
     await store.put({ ...policy('p'), threshold: '2Gi' }, 'api', new Date(2000));
 
     expect(await store.claimStart('p', evaluated.updated_at, start)).toBe(false);
-    expect(await store.setAboveSince('p', new Map([['a', new Date()]]), evaluated.updated_at)).toBe(
-      false,
-    );
+    expect(
+      await store.setAboveSince(
+        'p',
+        new Map([['a', { since: new Date(), seen: new Date() }]]),
+        evaluated.updated_at,
+      ),
+    ).toBe(false);
     expect(await store.starts('p')).toEqual([]);
 
     await store.delete('p');

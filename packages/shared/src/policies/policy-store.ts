@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis.ts';
 import { RedisScript } from '../redis-script.ts';
-import type { PolicyRun } from './decision.ts';
+import type { Hold, PolicyRun } from './decision.ts';
 import type { Policy, PolicySource, StoredPolicy } from './policy.ts';
 import {
   PolicyFromConfigurationError,
@@ -156,18 +156,18 @@ export class PolicyStore {
     for (const policy of policies) await this.put(policy, 'configuration', now);
   }
 
-  /** Pods whose usage is above the threshold, and since when. */
-  async aboveSince(name: string): Promise<Map<string, Date>> {
+  /** Pods whose usage is above the threshold: since when, and when last seen above. */
+  async aboveSince(name: string): Promise<Map<string, Hold>> {
     const all = await this.redis.hgetall(this.aboveKey(name));
-    return new Map(Object.entries(all).map(([pod, since]) => [pod, new Date(since)]));
+    return new Map(Object.entries(all).map(([pod, value]) => [pod, parseHold(value)]));
   }
 
   /**
    * Replaces the "above since" times: pods no longer above, or gone, drop out.
    * Refused (false) when the policy is gone or is no longer the version evaluated.
    */
-  async setAboveSince(name: string, above: Map<string, Date>, version = ''): Promise<boolean> {
-    const fields = [...above].flatMap(([pod, since]) => [pod, since.toISOString()]);
+  async setAboveSince(name: string, above: Map<string, Hold>, version = ''): Promise<boolean> {
+    const fields = [...above].flatMap(([pod, hold]) => [pod, formatHold(hold)]);
     return this.guardedWrite(name, this.aboveKey(name), version, ['hash', ...fields]);
   }
 
@@ -239,4 +239,14 @@ export class PolicyStore {
   private startsKey(name: string): string {
     return `${this.prefix}:policy:${name}:starts`;
   }
+}
+
+/** "since|seen"; a value written before the last-seen time was kept is "since" alone. */
+function formatHold(hold: Hold): string {
+  return `${hold.since.toISOString()}|${hold.seen.toISOString()}`;
+}
+
+function parseHold(value: string): Hold {
+  const [since = '', seen = since] = value.split('|');
+  return { since: new Date(since), seen: new Date(seen) };
 }
