@@ -22,7 +22,7 @@ import {
 import { labelSelectorOf, type StoredPolicy } from './policy.ts';
 import type { PolicyMetrics } from './policy-metrics.ts';
 import type { PolicyStore } from './policy-store.ts';
-import { choosePolicyTarget, type TargetRefusal } from './policy-target.ts';
+import { choosePolicyTarget, withPolicyPlacement, type TargetRefusal } from './policy-target.ts';
 import { thresholdForPod } from './threshold.ts';
 
 export interface PolicyEvaluatorDeps {
@@ -51,6 +51,8 @@ interface PolicyPass {
   nextAbove: Map<string, Hold>;
   lastStartedAt: Date | null;
   inFlight: number;
+  /** Pods this evaluation sent (or would send) to each target: their room is taken. */
+  placed: Map<string, V1Pod[]>;
 }
 
 /** Evaluates every stored policy once; one policy's failure does not stop the others. */
@@ -112,6 +114,7 @@ async function startPass(
     nextAbove: new Map(),
     lastStartedAt: starts[0] ? new Date(starts[0].started_at) : null,
     inFlight,
+    placed: new Map(),
   };
 }
 
@@ -223,14 +226,14 @@ async function actOnHeldPod(
   }
 
   try {
-    const choice = await choosePolicyTarget(deps.kube, pod, policy.target_nodes);
+    const choice = await choosePolicyTarget(deps.kube, pod, policy.target_nodes, pass.placed);
     if (!choice.fits) return refusedEverywhere(seen, choice.refusals);
     if (policy.dry_run) {
       // The same pre-flight a real start would meet; a refusal throws.
       await deps.submission.planner(requestFor(policy, seen.pod, node, choice.node));
       // Counted as a start would be, so that the rest of this run reports what a live
       // one would do: later pods meet the cooldown and max_in_flight.
-      countStart(pass);
+      countStart(pass, pod, choice.node);
       return {
         ...seen,
         decision: 'would-migrate',
@@ -238,7 +241,7 @@ async function actOnHeldPod(
         reason: `dry run: would migrate the pod from ${node} to ${choice.node}`,
       };
     }
-    return await start(deps, pass, seen, node, choice.node);
+    return await start(deps, pass, seen, pod, choice.node);
   } catch (error) {
     return answerToFailure(seen, error);
   }
@@ -248,10 +251,11 @@ async function start(
   deps: PolicyEvaluatorDeps,
   pass: PolicyPass,
   seen: Seen,
-  source: string,
+  pod: V1Pod,
   target: string,
 ): Promise<PodEvaluation> {
   const { policy } = pass;
+  const source = pod.spec?.nodeName ?? '';
   const migrationId = (deps.submission.newId ?? randomUUID)();
   const claim = { migration_id: migrationId, pod: seen.pod, started_at: pass.now.toISOString() };
 
@@ -274,7 +278,7 @@ async function start(
     throw error;
   }
 
-  countStart(pass);
+  countStart(pass, pod, target);
   deps.metrics.countMigrationStarted();
   deps.logger.info(
     { policy: policy.name, pod: seen.pod, migrationId, source, target },
@@ -292,10 +296,11 @@ async function start(
   };
 }
 
-/** The cooldown and the count in flight apply to the rest of this pass too. */
-function countStart(pass: PolicyPass): void {
+/** The cooldown, the count in flight and the room taken apply to the rest of this pass too. */
+function countStart(pass: PolicyPass, pod: V1Pod, target: string): void {
   pass.lastStartedAt = pass.now;
   pass.inFlight += 1;
+  pass.placed = withPolicyPlacement(pass.placed, target, pod);
 }
 
 function requestFor(policy: StoredPolicy, pod: string, source: string, target: string) {

@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 
 import type { KubeClients } from '../kube.ts';
 import { listPodsOnNode, readNodeOrNull } from '../preflight/node-reads.ts';
-import { chooseTargetNode } from '../preflight/target-choice.ts';
+import { chooseTargetNode, withPlacement } from '../preflight/target-choice.ts';
 
 export interface TargetRefusal {
   node: string;
@@ -18,11 +18,15 @@ export type PolicyTarget =
  * each is put alone to the shared chooser (Ready, schedulable, tolerated, selectors,
  * free allocatable). The pod's own node is skipped. The pre-flight that follows
  * still has its say (volumes, controllers).
+ *
+ * `placed` holds the pods this evaluation already sent to each node: their new pods
+ * do not exist yet, but take room all the same.
  */
 export async function choosePolicyTarget(
   kube: KubeClients,
   pod: V1Pod,
   targets: readonly string[],
+  placed: ReadonlyMap<string, V1Pod[]> = new Map(),
 ): Promise<PolicyTarget> {
   const refusals: TargetRefusal[] = [];
 
@@ -38,7 +42,7 @@ export async function choosePolicyTarget(
       continue;
     }
 
-    const podsOnNode = await listPodsOnNode(kube, name);
+    const podsOnNode = [...(await listPodsOnNode(kube, name)), ...(placed.get(name) ?? [])];
     const choice = chooseTargetNode({
       pod,
       nodes: [node],
@@ -50,4 +54,13 @@ export async function choosePolicyTarget(
     );
   }
   return { fits: false, refusals };
+}
+
+/** `placed` with `pod` sent to `node` as well, for the next choice of the evaluation. */
+export function withPolicyPlacement(
+  placed: ReadonlyMap<string, V1Pod[]>,
+  node: string,
+  pod: V1Pod,
+): Map<string, V1Pod[]> {
+  return withPlacement(placed, node, pod);
 }
