@@ -163,6 +163,40 @@ describe('a policy over measured CPU', () => {
   });
 });
 
+describe('two policies with opposite targets', () => {
+  it('move a pod once: the pod one made is in cooldown for every policy', async () => {
+    const label = `pingpong-${randomUUID().slice(0, 6)}`;
+    const hot = await loadedPod(label, 'ping', '900m');
+    const common = {
+      namespace: h.namespace.name,
+      selector: { match_labels: { app: label } },
+      metric: 'cpu',
+      threshold: '500m',
+      for_seconds: 0,
+      cooldown_seconds: 0,
+    };
+    await putPolicy({ ...common, name: 'p-ping', target_nodes: ['worker-2'] });
+    await putPolicy({ ...common, name: 'p-pong', target_nodes: ['worker-1'] });
+
+    const started = await decisionFor('p-ping', hot, 'migration-started');
+    const record = await h.finished(started.migration_id ?? '', 120_000);
+    expect(record.status).toBe('completed');
+    const moved = record.details.new_pod_name ?? '';
+
+    // p-pong would send the new pod on worker-2 straight back to worker-1.
+    const held = await decisionFor('p-pong', moved, 'in-cooldown');
+    expect(held.migration_id).toBe(started.migration_id);
+    expect(held.reason).toMatch(
+      new RegExp(`^the pod was made by migration ${started.migration_id}, which policy p-ping`),
+    );
+    expect(await migrationsOf(moved)).toEqual([]);
+    expect((await readPolicy('p-pong')).started_migrations).toEqual([]);
+
+    await h.api('/api/v1/policies/p-ping', { method: 'DELETE' });
+    await h.api('/api/v1/policies/p-pong', { method: 'DELETE' });
+  });
+});
+
 describe('a pod already migrating', () => {
   it('is left alone, the decision naming the migration in progress', async () => {
     const label = `busy-${randomUUID().slice(0, 6)}`;

@@ -135,3 +135,31 @@ export function gateHeldPod(
   }
   return { decision: 'eligible' };
 }
+
+/** A migration a policy started, as the pod it made (its migration-id label) finds it. */
+export interface PolicyMove {
+  migration_id: string;
+  policy: string;
+  started_at: string;
+}
+
+/**
+ * A pod a policy just moved is moved by no policy again for `cooldownSeconds`:
+ * two policies with opposite targets would otherwise pass one pod back and forth.
+ */
+export function gateMovedPod(
+  move: PolicyMove | null,
+  cooldownSeconds: number,
+  now: Date,
+): GateDecision {
+  if (move === null) return { decision: 'eligible' };
+  const until = Date.parse(move.started_at) + cooldownSeconds * 1000;
+  if (now.getTime() >= until) return { decision: 'eligible' };
+  return {
+    decision: 'in-cooldown',
+    reason:
+      `the pod was made by migration ${move.migration_id}, which policy ${move.policy} ` +
+      `started at ${move.started_at}; no policy moves it again before ` +
+      new Date(until).toISOString(),
+  };
+}

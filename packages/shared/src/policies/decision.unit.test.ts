@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { gateHeldPod, heldState } from './decision.ts';
+import { gateHeldPod, gateMovedPod, heldState } from './decision.ts';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -89,5 +89,23 @@ describe('the checks of a held pod', () => {
     expect(
       gateHeldPod({ ...policy, max_in_flight: 2 }, { ...free, inFlight: 1, now: at(0) }).decision,
     ).toBe('eligible');
+  });
+});
+
+describe('the cooldown of a pod a policy moved', () => {
+  const move = { migration_id: 'm-1', policy: 'p-ping', started_at: at(0).toISOString() };
+
+  it('keeps every policy off the new pod until it has passed', () => {
+    expect(gateMovedPod(move, 600, at(599))).toEqual({
+      decision: 'in-cooldown',
+      reason:
+        'the pod was made by migration m-1, which policy p-ping started at ' +
+        '2026-01-01T00:00:00.000Z; no policy moves it again before 2026-01-01T00:10:00.000Z',
+    });
+    expect(gateMovedPod(move, 600, at(600))).toEqual({ decision: 'eligible' });
+  });
+
+  it('leaves alone a pod no policy made', () => {
+    expect(gateMovedPod(null, 600, at(0))).toEqual({ decision: 'eligible' });
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 
 import { MigrationInProgressError, OrchestratorError } from '../errors.ts';
+import { LABEL_MIGRATION_ID } from '../migration-ownership.ts';
 import { kubernetesError, type KubeClients } from '../kube.ts';
 import type { Logger } from '../logger.ts';
 import { isFinished } from '../migration.ts';
@@ -13,6 +14,7 @@ import { readPodUsage } from '../pod-metrics.ts';
 import { formatBytes, formatMillicores } from '../quantity.ts';
 import {
   gateHeldPod,
+  gateMovedPod,
   heldState,
   type Hold,
   type PodEvaluation,
@@ -35,7 +37,11 @@ export interface PolicyEvaluatorDeps {
   now: () => Date;
   /** The evaluation interval: a hold not seen for a few of them starts over. */
   intervalSeconds?: number;
+  /** How long a pod a policy moved is moved by no policy again (default 600). */
+  podCooldownSeconds?: number;
 }
+
+export const DEFAULT_POD_COOLDOWN_SECONDS = 600;
 
 /**
  * A pod last seen above longer ago than this many intervals (evaluations stopped:
@@ -224,6 +230,8 @@ async function actOnHeldPod(
     const migration = active ? { migration_id: active.migration_id } : {};
     return { ...seen, ...migration, decision: gate.decision, reason: gate.reason };
   }
+  const moved = await movedByPolicy(deps, pass, pod);
+  if (moved !== null) return { ...seen, ...moved };
 
   try {
     const choice = await choosePolicyTarget(deps.kube, pod, policy.target_nodes, pass.placed);
@@ -247,6 +255,18 @@ async function actOnHeldPod(
   }
 }
 
+/** The cooldown of a pod a policy (this or another) made, whatever policy looks at it now. */
+async function movedByPolicy(deps: PolicyEvaluatorDeps, pass: PolicyPass, pod: V1Pod) {
+  const madeBy = pod.metadata?.labels?.[LABEL_MIGRATION_ID];
+  if (madeBy === undefined) return null;
+
+  const move = await deps.policies.move(madeBy);
+  const cooldown = deps.podCooldownSeconds ?? DEFAULT_POD_COOLDOWN_SECONDS;
+  const gate = gateMovedPod(move, cooldown, pass.now);
+  if (gate.decision === 'eligible') return null;
+  return { migration_id: madeBy, decision: gate.decision, reason: gate.reason };
+}
+
 async function start(
   deps: PolicyEvaluatorDeps,
   pass: PolicyPass,
@@ -268,6 +288,8 @@ async function start(
       reason: 'the policy was deleted or replaced during this evaluation: nothing was started',
     };
   }
+  const move = { migration_id: migrationId, policy: policy.name, started_at: claim.started_at };
+  await deps.policies.recordMove(move, deps.podCooldownSeconds ?? DEFAULT_POD_COOLDOWN_SECONDS);
   try {
     await submitMigration(
       { ...deps.submission, newId: () => migrationId },

@@ -10,7 +10,7 @@ import { closeRedis, createRedis } from '../redis.ts';
 import type { StageQueues } from '../stage-queues.ts';
 import type { Policy } from './policy.ts';
 import { loadPolicyFile } from './policy-file.ts';
-import { evaluatePolicies } from './policy-evaluator.ts';
+import { DEFAULT_POD_COOLDOWN_SECONDS, evaluatePolicies } from './policy-evaluator.ts';
 import { createPolicyMetrics } from './policy-metrics.ts';
 import { startPolicyScheduler } from './policy-scheduler.ts';
 import { PolicyStore } from './policy-store.ts';
@@ -22,6 +22,19 @@ export const policyConfigSchema = z.object({
    */
   ASO_POLICIES_FILE: z.string().min(1).optional(),
   /** How often every policy is evaluated, in seconds. Default 30. */
+  /**
+   * After a policy moves a pod, how long no policy moves the new pod again, in
+   * seconds: two policies with opposite targets cannot pass it back and forth. Default 600.
+   */
+  ASO_POLICY_POD_COOLDOWN_SECONDS: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(DEFAULT_POD_COOLDOWN_SECONDS),
+  ),
   ASO_POLICY_INTERVAL_SECONDS: z.preprocess(
     // Set but empty (ASO_POLICY_INTERVAL_SECONDS= in a unit file) means the default, not 0.
     (value) => (value === '' ? undefined : value),
@@ -104,6 +117,7 @@ export async function startPolicyEvaluator(
           logger,
           now: () => new Date(),
           intervalSeconds: config.ASO_POLICY_INTERVAL_SECONDS,
+          podCooldownSeconds: config.ASO_POLICY_POD_COOLDOWN_SECONDS,
         });
         metrics.observeRun((performance.now() - started) / 1000, 'evaluated');
       } catch (error) {

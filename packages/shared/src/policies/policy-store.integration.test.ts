@@ -129,4 +129,15 @@ describe('the policy store', () => {
     const left = await redis.redis.keys(`${redis.prefix}:policy:p:*`);
     expect(left).toEqual([]);
   });
+
+  it('remembers which policy started a migration for as long as asked', async () => {
+    const move = { migration_id: 'm-1', policy: 'p-ping', started_at: new Date().toISOString() };
+    await store.recordMove(move, 600);
+    await store.recordMove({ ...move, migration_id: 'm-2' }, 0);
+
+    expect(await store.move('m-1')).toEqual(move);
+    expect(await store.move('m-2')).toBeNull();
+    const ttl = await redis.redis.ttl(`${redis.prefix}:policy-move:m-1`);
+    expect(ttl).toBeGreaterThan(590);
+  });
 });

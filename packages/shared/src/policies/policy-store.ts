@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis.ts';
 import { RedisScript } from '../redis-script.ts';
-import type { Hold, PolicyRun } from './decision.ts';
+import type { Hold, PolicyMove, PolicyRun } from './decision.ts';
 import type { Policy, PolicySource, StoredPolicy } from './policy.ts';
 import {
   PolicyFromConfigurationError,
@@ -194,6 +194,21 @@ export class PolicyStore {
     return this.guardedWrite(name, this.startsKey(name), version, operation);
   }
 
+  /**
+   * Remembers, by migration id, which policy started a migration, for as long as
+   * the pod it makes may not be moved again by any policy.
+   */
+  async recordMove(move: PolicyMove, keepSeconds: number): Promise<void> {
+    if (keepSeconds <= 0) return;
+    await this.redis.set(this.moveKey(move.migration_id), JSON.stringify(move), 'EX', keepSeconds);
+  }
+
+  /** The policy move that made a pod, by the pod's migration-id label; null when none. */
+  async move(migrationId: string): Promise<PolicyMove | null> {
+    const raw = await this.redis.get(this.moveKey(migrationId));
+    return raw === null ? null : (JSON.parse(raw) as PolicyMove);
+  }
+
   /** Withdraws a claimed start whose migration could not be submitted. */
   async withdrawStart(name: string, start: PolicyStart): Promise<void> {
     await this.redis.lrem(this.startsKey(name), 1, JSON.stringify(start));
@@ -222,6 +237,10 @@ export class PolicyStore {
     const keys = [this.definitionsKey(), key];
     const written = await GUARDED_WRITE_SCRIPT.run(this.redis, keys, [name, version, ...operation]);
     return written === 1;
+  }
+
+  private moveKey(migrationId: string): string {
+    return `${this.prefix}:policy-move:${migrationId}`;
   }
 
   private definitionsKey(): string {
