@@ -160,6 +160,11 @@ describe('a pod stage that runs twice', () => {
     const first = await capturedMigration(name, 'worker-1', 'worker-2');
     await runStage(stage, first);
     const moved = (await store.require(first)).details.new_pod_name ?? '';
+    // The metrics stage is left out here; the first migration must end before its new
+    // pod may move again.
+    await store.update(first, (r) => {
+      r.status = 'completed';
+    });
 
     const second = await capturedMigration(moved, 'worker-2', 'worker-1');
     const undone = await stage.rollback?.(context(await store.require(second)));
