@@ -50,3 +50,17 @@ describe('drains of a node drained before', () => {
     expect(new Set(codes)).toEqual(new Set(['drain-in-progress']));
   });
 });
+
+describe('drains of a node never drained before', () => {
+  it('start one of five concurrent drains; the others neither start nor uncordon its node', async () => {
+    for (const name of ['app-0', 'app-1', 'app-2']) api.cluster.addPod(name, 'worker-1');
+
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => send('POST', '/api/v1/drains', { node: 'worker-1' })),
+    );
+
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409, 409, 409]);
+    const node = await api.cluster.readNode('worker-1');
+    expect(node?.spec?.unschedulable).toBe(true);
+  });
+});

@@ -158,12 +158,19 @@ export class BatchStore {
 
   /**
    * Takes a node's drain lock for `drainId` unless another drain holds it. Returns
-   * the holder's id when one does; the caller decides whether that drain has ended.
+   * the holder when one does: a drain still being set up (see `isSettingUp`), or
+   * one whose record tells whether it has ended. A drain being set up holds the lock
+   * briefly, so that an API that dies in the middle blocks the node for minutes only.
    */
   async lockNode(node: string, drainId: string): Promise<string | null> {
     const key = this.nodeLockKey(node);
-    const taken = await this.redis.set(key, drainId, 'EX', this.maxLifetime(), 'NX');
-    return taken === 'OK' ? null : await this.redis.get(key);
+    for (;;) {
+      const taken = await this.redis.set(key, settingUp(drainId), 'EX', SETUP_SECONDS, 'NX');
+      if (taken === 'OK') return null;
+      const holder = await this.redis.get(key);
+      // Expired between the two commands: try again.
+      if (holder !== null) return holder;
+    }
   }
 
   /**
@@ -173,20 +180,33 @@ export class BatchStore {
    */
   async takeOverNode(node: string, from: string, to: string): Promise<boolean> {
     const key = this.nodeLockKey(node);
-    const swapped = await this.redis.eval(SWAP_IF_HELD_BY, 1, key, from, to, this.maxLifetime());
+    const swapped = await this.redis.eval(
+      SWAP_IF_HELD_BY,
+      1,
+      key,
+      from,
+      settingUp(to),
+      SETUP_SECONDS,
+    );
     return swapped === 1;
   }
 
-  /** Keeps a drain's node lock as long as the drain's record: its members may wait long. */
+  /**
+   * Ends a drain's setup: its node lock, held briefly until now, is kept as long as
+   * the drain's record, since its members may wait long.
+   */
   async holdNode(batch: BatchRecord): Promise<void> {
     if (batch.drain === null) return;
     const key = this.nodeLockKey(batch.drain.node);
     const lifetime = Math.max(this.lifetime(batch), this.maxLifetime());
-    await this.redis.eval(SWAP_IF_HELD_BY, 1, key, batch.batch_id, batch.batch_id, lifetime);
+    const id = batch.batch_id;
+    await this.redis.eval(SWAP_IF_HELD_BY, 1, key, settingUp(id), id, lifetime);
   }
 
   async unlockNode(node: string, drainId: string): Promise<void> {
-    await this.redis.eval(DELETE_IF_HELD_BY, 1, this.nodeLockKey(node), drainId);
+    for (const held of [drainId, settingUp(drainId)]) {
+      await this.redis.eval(DELETE_IF_HELD_BY, 1, this.nodeLockKey(node), held);
+    }
   }
 
   /**
@@ -214,4 +234,24 @@ export class BatchStore {
   private nodeLockKey(node: string): string {
     return `${this.prefix}:drain-lock:${node}`;
   }
+}
+
+/** How long a drain being set up may hold its node's lock. */
+const SETUP_SECONDS = 600;
+const SETUP_MARK = 'setup:';
+
+function settingUp(drainId: string): string {
+  return `${SETUP_MARK}${drainId}`;
+}
+
+/**
+ * A lock held by a drain still being set up: its record may not exist yet, or show
+ * no members, so it must not be taken for an ended drain.
+ */
+export function isSettingUp(holder: string): boolean {
+  return holder.startsWith(SETUP_MARK);
+}
+
+export function drainIdOf(holder: string): string {
+  return isSettingUp(holder) ? holder.slice(SETUP_MARK.length) : holder;
 }

@@ -16,7 +16,7 @@ import {
 import { startMembers } from './batch-members.ts';
 import { ANY_NODE, type DrainRequest } from './batch-request.ts';
 import { cancelBatch, newBatch, type BatchDeps, type MemberCancel } from './batch-service.ts';
-import type { BatchRecord, LeftPod } from './batch-store.ts';
+import { drainIdOf, isSettingUp, type BatchRecord, type LeftPod } from './batch-store.ts';
 import { batchView, type BatchView } from './batch-view.ts';
 
 /** The annotation the kubelet puts on the API server's mirror of a static pod. */
@@ -118,6 +118,9 @@ async function takeNode(deps: BatchDeps, drain: BatchRecord): Promise<void> {
   const holder = await fromStore(() => deps.batches.lockNode(node, drain.batch_id));
   if (holder === null) return;
 
+  // A drain still being set up may have no record yet, or one without members that
+  // reads as ended: taking its node over would run two drains at once.
+  if (isSettingUp(holder)) throw new DrainInProgressError(node, drainIdOf(holder));
   const earlier = await fromStore(() => deps.batches.get(holder));
   const view = earlier === null ? null : await fromStore(() => batchView(deps.store, earlier));
   if (view?.status === 'running') throw new DrainInProgressError(node, holder);
