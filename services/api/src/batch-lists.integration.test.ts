@@ -1,29 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  inProcessApi,
-  newToken,
-  sendJson,
-  type InProcessApi,
-} from '../../../test/support/in-process-api.ts';
+import { apiPerTest } from '../../../test/support/api-per-test.ts';
 
 // Batches and drains are listed from indexes of their own: a page of N is full
 // whenever N exist, however many of the other kind came after them.
 
-const writer = newToken();
-let api: InProcessApi;
-
-beforeEach(() => {
-  api = inProcessApi({ tokens: `read-write:${writer}` });
-});
-
-afterEach(async () => {
-  await api.close();
-});
-
-function send(method: string, path: string, body?: unknown) {
-  return sendJson(api, writer, method, path, body);
-}
+const { api, send } = apiPerTest();
 
 function ids(body: Record<string, unknown>): string[] {
   return (body['items'] as { batch_id: string; kind: string }[]).map((item) => item.batch_id);
@@ -33,13 +15,13 @@ describe('GET /api/v1/batches and /api/v1/drains with a limit', () => {
   it('fill a page of each kind when enough exist, newest first', async () => {
     const batches: string[] = [];
     for (const name of ['b-0', 'b-1', 'b-2']) {
-      api.cluster.addPod(name, 'worker-1');
+      api().cluster.addPod(name, 'worker-1');
       const batch = await send('POST', '/api/v1/batches', { pods: [{ name }] });
       batches.push(String(batch.body['batch_id']));
     }
     const drains: string[] = [];
     for (const node of ['worker-2', 'worker-3']) {
-      api.cluster.addPod(`on-${node}`, node);
+      api().cluster.addPod(`on-${node}`, node);
       const drain = await send('POST', '/api/v1/drains', { node });
       expect(drain.status).toBe(202);
       drains.push(String(drain.body['batch_id']));

@@ -1,33 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  inProcessApi,
-  newToken,
-  sendJson,
-  type InProcessApi,
-} from '../../../test/support/in-process-api.ts';
+import { apiPerTest } from '../../../test/support/api-per-test.ts';
 
 // The node's drain lock outlives a drain that ended without a cancel; the next
 // drains of that node race for it, and exactly one may win.
 
-const writer = newToken();
-let api: InProcessApi;
-
-beforeEach(() => {
-  api = inProcessApi({ tokens: `read-write:${writer}` });
-});
-
-afterEach(async () => {
-  await api.close();
-});
-
-function send(method: string, path: string, body?: unknown) {
-  return sendJson(api, writer, method, path, body);
-}
+const { api, send } = apiPerTest();
 
 describe('drains of a node drained before', () => {
   it('let one of five concurrent drains take the node over, and refuse the others 409', async () => {
-    api.cluster.addPod('app-0', 'worker-1');
+    api().cluster.addPod('app-0', 'worker-1');
     const first = await send('POST', '/api/v1/drains', { node: 'worker-1' });
     expect(first.status).toBe(202);
     // The member ends on its own (here cancelled alone): the drain has ended, its lock stays.
@@ -38,7 +20,7 @@ describe('drains of a node drained before', () => {
     expect(
       (await send('GET', `/api/v1/drains/${String(first.body['batch_id'])}`)).body['status'],
     ).not.toBe('running');
-    api.cluster.addPod('app-1', 'worker-1');
+    api().cluster.addPod('app-1', 'worker-1');
 
     const answers = await Promise.all(
       Array.from({ length: 5 }, () => send('POST', '/api/v1/drains', { node: 'worker-1' })),
@@ -53,14 +35,14 @@ describe('drains of a node drained before', () => {
 
 describe('drains of a node never drained before', () => {
   it('start one of five concurrent drains; the others neither start nor uncordon its node', async () => {
-    for (const name of ['app-0', 'app-1', 'app-2']) api.cluster.addPod(name, 'worker-1');
+    for (const name of ['app-0', 'app-1', 'app-2']) api().cluster.addPod(name, 'worker-1');
 
     const answers = await Promise.all(
       Array.from({ length: 5 }, () => send('POST', '/api/v1/drains', { node: 'worker-1' })),
     );
 
     expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409, 409, 409]);
-    const node = await api.cluster.readNode('worker-1');
+    const node = await api().cluster.readNode('worker-1');
     expect(node?.spec?.unschedulable).toBe(true);
   });
 });

@@ -1,32 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  inProcessApi,
-  newToken,
-  sendJson,
-  type InProcessApi,
-} from '../../../test/support/in-process-api.ts';
+import { apiPerTest } from '../../../test/support/api-per-test.ts';
 
 // A drain that can move nothing is refused before it cordons; one that leaves
 // movable pods behind never reports completed.
 
-const writer = newToken();
-let api: InProcessApi;
-
-beforeEach(() => {
-  api = inProcessApi({ tokens: `read-write:${writer}` });
-});
-
-afterEach(async () => {
-  await api.close();
-});
-
-function send(method: string, path: string, body?: unknown) {
-  return sendJson(api, writer, method, path, body);
-}
+const { api, send } = apiPerTest();
 
 async function cordoned(node: string): Promise<boolean> {
-  return (await api.cluster.readNode(node))?.spec?.unschedulable === true;
+  return (await api().cluster.readNode(node))?.spec?.unschedulable === true;
 }
 
 async function drainCount(): Promise<number> {
@@ -39,22 +21,22 @@ describe('POST /api/v1/drains with a target no pod can use', () => {
     [{ node: 'worker-2', target_node: 'worker-9' }, 422, 'target-node-not-found'],
     [{ node: 'worker-2', target_node: 'worker-3' }, 422, 'target-node-cordoned'],
   ])('refuses %j before cordoning', async (request, status, code) => {
-    api.cluster.addPod('app-0', 'worker-2');
-    await api.cluster.setUnschedulable('worker-3', true);
+    api().cluster.addPod('app-0', 'worker-2');
+    await api().cluster.setUnschedulable('worker-3', true);
 
     const answer = await send('POST', '/api/v1/drains', request);
 
     expect([answer.status, answer.body['code']]).toEqual([status, code]);
     expect(await cordoned('worker-2')).toBe(false);
     expect(await drainCount()).toBe(0);
-    expect(await api.footprint()).toEqual({ records: 0, jobs: 0 });
+    expect(await api().footprint()).toEqual({ records: 0, jobs: 0 });
   });
 });
 
 describe('a drain whose movable pods are refused', () => {
   it('answers 422 with every reason, keeps nothing and leaves the node uncordoned', async () => {
     // The fixture planner refuses the pod named "ghost".
-    api.cluster.addPod('ghost', 'worker-2');
+    api().cluster.addPod('ghost', 'worker-2');
 
     const answer = await send('POST', '/api/v1/drains', { node: 'worker-2' });
 
@@ -65,19 +47,19 @@ describe('a drain whose movable pods are refused', () => {
     expect(await cordoned('worker-2')).toBe(false);
     expect(await drainCount()).toBe(0);
     // The node's lock went with it: the next drain may start.
-    api.cluster.addPod('app-0', 'worker-2');
+    api().cluster.addPod('app-0', 'worker-2');
     expect((await send('POST', '/api/v1/drains', { node: 'worker-2' })).status).toBe(202);
   });
 
   it('ends partially-failed, not completed, when some pods stayed behind', async () => {
-    api.cluster.addPod('ghost', 'worker-2');
-    api.cluster.addPod('app-0', 'worker-2');
+    api().cluster.addPod('ghost', 'worker-2');
+    api().cluster.addPod('app-0', 'worker-2');
 
     const answer = await send('POST', '/api/v1/drains', { node: 'worker-2' });
     expect(answer.status).toBe(202);
     expect(answer.body['drain']).toMatchObject({ not_moved: 1 });
     const [member] = answer.body['members'] as { migration_id: string }[];
-    await api.store.update(member?.migration_id ?? '', (record) => {
+    await api().store.update(member?.migration_id ?? '', (record) => {
       record.status = 'completed';
     });
 
@@ -88,8 +70,8 @@ describe('a drain whose movable pods are refused', () => {
 
 describe('a drain to any node', () => {
   it('refuses a StatefulSet or hostPath pod for what it is, naming no node it never chose', async () => {
-    api.cluster.addPod('app-0', 'worker-2');
-    const member = api.cluster.addPod('db-0', 'worker-2');
+    api().cluster.addPod('app-0', 'worker-2');
+    const member = api().cluster.addPod('db-0', 'worker-2');
     Object.assign(member.metadata ?? {}, {
       ownerReferences: [
         { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'u', controller: true },
@@ -97,7 +79,7 @@ describe('a drain to any node', () => {
     });
     // It fits nowhere either: the controller's refusal is the one reported.
     Object.assign(member.spec ?? {}, { nodeSelector: { disk: 'none-has-it' } });
-    const local = api.cluster.addPod('cache-0', 'worker-2');
+    const local = api().cluster.addPod('cache-0', 'worker-2');
     Object.assign(local.spec ?? {}, {
       volumes: [{ name: 'scratch', hostPath: { path: '/var/cache' } }],
     });
@@ -118,10 +100,10 @@ describe('a drain to any node', () => {
 
 describe('DELETE of a drain that has ended', () => {
   it('keeps its status and still uncordons the node it cordoned', async () => {
-    api.cluster.addPod('app-0', 'worker-2');
+    api().cluster.addPod('app-0', 'worker-2');
     const answer = await send('POST', '/api/v1/drains', { node: 'worker-2' });
     const [member] = answer.body['members'] as { migration_id: string }[];
-    await api.store.update(member?.migration_id ?? '', (record) => {
+    await api().store.update(member?.migration_id ?? '', (record) => {
       record.status = 'completed';
     });
 
@@ -137,13 +119,13 @@ describe('DELETE of a drain that has ended', () => {
 
 describe('a drain whose members wait their turn', () => {
   it('keeps its record and its node lock while the last member may still run', async () => {
-    for (const name of ['a', 'b', 'c']) api.cluster.addPod(name, 'worker-2');
+    for (const name of ['a', 'b', 'c']) api().cluster.addPod(name, 'worker-2');
 
     const answer = await send('POST', '/api/v1/drains', { node: 'worker-2', timeout: 3600 });
 
     expect(answer.status).toBe(202);
     // Admitted one after another, each member has its whole timeout from its admission.
-    const { redis, prefix } = api.redis;
+    const { redis, prefix } = api().redis;
     const recordTtl = await redis.ttl(`${prefix}:batch:${String(answer.body['batch_id'])}`);
     expect(recordTtl).toBeGreaterThanOrEqual(3 * 3600);
     expect(await redis.ttl(`${prefix}:drain-lock:worker-2`)).toBeGreaterThanOrEqual(recordTtl);
@@ -152,7 +134,7 @@ describe('a drain whose members wait their turn', () => {
 
 describe('a drain asking for more in flight than the per-node cap', () => {
   it('warns, naming the cap, and records the figure that can run', async () => {
-    for (const name of ['a', 'b', 'c']) api.cluster.addPod(name, 'worker-2');
+    for (const name of ['a', 'b', 'c']) api().cluster.addPod(name, 'worker-2');
 
     const answer = await send('POST', '/api/v1/drains', { node: 'worker-2', max_in_flight: 5 });
 
@@ -162,10 +144,10 @@ describe('a drain asking for more in flight than the per-node cap', () => {
       expect.stringContaining('ASO_MAX_IN_FLIGHT_PER_NODE=2') as unknown,
     ]);
     const [member] = answer.body['members'] as { migration_id: string }[];
-    const record = await api.store.require(member?.migration_id ?? '');
+    const record = await api().store.require(member?.migration_id ?? '');
     expect(record.batch?.max_in_flight).toBe(2);
 
-    api.cluster.addPod('z', 'worker-1');
+    api().cluster.addPod('z', 'worker-1');
     const within = await send('POST', '/api/v1/batches', {
       pods: [{ name: 'z' }],
       max_in_flight: 5,
