@@ -1,7 +1,7 @@
 import type { Measure, Section } from '../lib/types.ts';
 import { alternate } from '../support/alternate.ts';
 import { bareClient } from '../support/bare-migration.ts';
-import type { BenchRequest, Product } from '../support/product.ts';
+import { sampleMove, type BenchRequest, type Product } from '../support/product.ts';
 import { difference, sumBy } from '../support/prom-text.ts';
 import { createAndAwait, deleteBenchPods, samplePod, uniqueName } from '../support/sample-pods.ts';
 import { withSession } from '../support/session.ts';
@@ -45,13 +45,7 @@ const apiRequests: Measure = (context) =>
         cluster.kubeConfig,
         [podA, podB].map((name) => samplePod({ name, namespace, node: 'worker-1' })),
       );
-      const request = (pod: string): BenchRequest => ({
-        pod_name: pod,
-        pod_namespace: namespace,
-        source_node: 'worker-1',
-        target_node: 'worker-2',
-        preserve_pv: true,
-      });
+      const request = (pod: string): BenchRequest => sampleMove(namespace, pod);
 
       const [a, b] = await alternate(
         round,

@@ -3,7 +3,7 @@ import type { MigrationRecord } from '@aso/shared';
 import type { Measure, Section } from '../lib/types.ts';
 import { alternate } from '../support/alternate.ts';
 import { bareClient } from '../support/bare-migration.ts';
-import type { BenchRequest } from '../support/product.ts';
+import { sampleMove, type BenchRequest } from '../support/product.ts';
 import { createAndAwait, deleteBenchPods, samplePod, uniqueName } from '../support/sample-pods.ts';
 import { withSession } from '../support/session.ts';
 
@@ -31,13 +31,7 @@ const overhead: Measure = (context) =>
         cluster.kubeConfig,
         [podA, podB].map((name) => samplePod({ name, namespace, node: 'worker-1' })),
       );
-      const request = (pod: string): BenchRequest => ({
-        pod_name: pod,
-        pod_namespace: namespace,
-        source_node: 'worker-1',
-        target_node: 'worker-2',
-        preserve_pv: true,
-      });
+      const request = (pod: string): BenchRequest => sampleMove(namespace, pod);
 
       const [a, b] = await alternate(
         round,

@@ -29,6 +29,17 @@ export interface BenchRequest {
   preserve_pv?: boolean;
 }
 
+/** The move items 1 and 2 time and count: the sample pod, worker-1 to worker-2, with a claim. */
+export function sampleMove(namespace: string, pod: string): BenchRequest {
+  return {
+    pod_name: pod,
+    pod_namespace: namespace,
+    source_node: 'worker-1',
+    target_node: 'worker-2',
+    preserve_pv: true,
+  };
+}
+
 /**
  * The gateway and the three stage workers as child processes, started from their
  * main modules exactly as deployed, on a Redis key prefix of their own. Migrations
