@@ -1,31 +1,9 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
+import { serialiseError, withoutCredentials } from './log-credentials.ts';
 import type { MigrationRecord, Stage } from './migration.ts';
 
 export type { Logger } from 'pino';
-
-/**
- * Fields that may hold a credential, wherever a header object or a config ends up
- * in a log line (a request, an error's request options). Each `*` of a pino path
- * stands for exactly one level, hence the paths at each depth.
- */
-export const REDACTED_LOG_PATHS = [
-  'authorization',
-  'Authorization',
-  'headers.authorization',
-  'headers.Authorization',
-  '*.authorization',
-  '*.Authorization',
-  '*.headers.authorization',
-  '*.headers.Authorization',
-  '*.*.headers.authorization',
-  '*.*.headers.Authorization',
-  'req.headers.cookie',
-  'token',
-  '*.token',
-  'password',
-  '*.password',
-];
 
 /** @param destination where lines go; stdout unless a test captures them. */
 export function createLogger(
@@ -37,10 +15,27 @@ export function createLogger(
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-    redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+    // Credentials are scrubbed from every line's fields (log-credentials.ts) and, below,
+    // from every child's bindings; the API token itself is never logged on purpose.
+    formatters: { level: (label: string) => ({ level: label }), log: withoutCredentials },
+    serializers: { err: serialiseError },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  return withScrubbedBindings(logger);
+}
+
+/**
+ * pino hands a child's bindings to no formatter, so `child` is wrapped; children are
+ * created from their parent's prototype and so inherit the wrapper.
+ */
+function withScrubbedBindings(logger: Logger): Logger {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with each child as `this`
+  const child = logger.child;
+  const scrubbedChild = function (this: Logger, bindings: pino.Bindings, options?: never) {
+    return child.call(this, withoutCredentials(bindings), options);
+  };
+  logger.child = scrubbedChild as Logger['child'];
+  return logger;
 }
 
 /** The fields every log line about a migration carries, so that one query finds its story. */

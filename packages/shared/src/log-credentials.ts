@@ -1,0 +1,83 @@
+import { stdSerializers } from 'pino';
+
+/** Keys whose value may be a credential, wherever they sit in a logged object. */
+const CREDENTIAL_KEY = /^(?:authorization|proxy-authorization|cookie|set-cookie|token|password)$/i;
+
+export const REDACTED = '[redacted]';
+
+/**
+ * How deep a logged object is searched: deep enough for an error's request options
+ * (err.response.request.headers.authorization), bounded so that a cycle ends.
+ */
+const MAX_DEPTH = 6;
+
+/**
+ * The value with every credential-named key's value replaced, at any depth up to
+ * MAX_DEPTH. Copy on write: the value itself is returned when it holds no
+ * credential (the common case, at the cost of one walk over its keys), and the
+ * caller's objects are never changed. An error that holds one becomes its plain
+ * serialised form, so that its message and stack still reach the line.
+ *
+ * A key-name rule rather than a list of paths: a list misses the path nobody
+ * thought of, and pino's wildcard paths cost a walk of every logged value anyway.
+ */
+export function withoutCredentials<T>(value: T): T {
+  return scrub(value, 0) as T;
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (depth >= MAX_DEPTH || value === null || typeof value !== 'object') return value;
+
+  if (Array.isArray(value)) return scrubArray(value, depth);
+  if (value instanceof Error) {
+    return holdsCredential(value, depth) ? serialisedWithout(value, depth) : value;
+  }
+  return scrubObject(value as Record<string, unknown>, depth);
+}
+
+function scrubArray(items: unknown[], depth: number): unknown[] {
+  let copy: unknown[] | undefined;
+  items.forEach((item, index) => {
+    const scrubbed = scrub(item, depth + 1);
+    if (scrubbed === item) return;
+    copy ??= [...items];
+    copy[index] = scrubbed;
+  });
+  return copy ?? items;
+}
+
+function scrubObject(object: Record<string, unknown>, depth: number): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    const scrubbed = CREDENTIAL_KEY.test(key) ? redactedValue(value) : scrub(value, depth + 1);
+    if (scrubbed === value) continue;
+    copy ??= { ...object };
+    copy[key] = scrubbed;
+  }
+  return copy ?? object;
+}
+
+/** Absent values stay absent: a line that says "[redacted]" for nothing misleads. */
+function redactedValue(value: unknown): unknown {
+  return value === undefined || value === null || value === '' ? value : REDACTED;
+}
+
+/** Errors already serialised here: pino's error serialiser must not serialise them again. */
+const serialisedErrors = new WeakSet<object>();
+
+function serialisedWithout(error: Error, depth: number): unknown {
+  const serialised = scrub(stdSerializers.err(error), depth) as object;
+  serialisedErrors.add(serialised);
+  return serialised;
+}
+
+/** pino's error serialiser, passing through an error this module has already serialised. */
+export function serialiseError(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && serialisedErrors.has(value)) return value;
+  return stdSerializers.err(value as Error);
+}
+
+function holdsCredential(value: object, depth: number): boolean {
+  return scrubObject(value as Record<string, unknown>, depth) !== value;
+}

@@ -1,0 +1,110 @@
+import { Writable } from 'node:stream';
+
+import { describe, expect, it } from 'vitest';
+
+import { REDACTED, withoutCredentials } from './log-credentials.ts';
+import { createLogger } from './logger.ts';
+
+/** A logger whose lines are kept, parsed, for the test to read. */
+function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { logger: createLogger('test', 'info', sink), lines };
+}
+
+class KubeRequestError extends Error {
+  readonly options: { headers: Record<string, string>; url: string };
+
+  constructor(options: { headers: Record<string, string>; url: string }) {
+    super('the request failed');
+    this.options = options;
+  }
+}
+
+describe('log lines never carry a credential', () => {
+  it('redacts credential-named keys at any depth, whatever their case, and keeps the rest', () => {
+    const { logger, lines } = capturedLogger();
+    const fields = {
+      request: { headers: { Authorization: 'Bearer secret-1', cookie: 'session=secret-2' } },
+      redis: { password: 'secret-3', host: 'redis' },
+      targets: [{ token: 'secret-4', name: 'a' }],
+    };
+
+    logger.info(fields, 'calling');
+
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toMatch(/secret-\d/);
+    expect(lines[0]).toMatchObject({
+      request: { headers: { Authorization: REDACTED, cookie: REDACTED } },
+      redis: { password: REDACTED, host: 'redis' },
+      targets: [{ token: REDACTED, name: 'a' }],
+      msg: 'calling',
+    });
+    // The caller's own objects are left as they were.
+    expect(fields.request.headers.Authorization).toBe('Bearer secret-1');
+  });
+
+  it('serialises an error that holds a credential once, with its type, message and stack', () => {
+    const { logger, lines } = capturedLogger();
+    const error = new KubeRequestError({
+      headers: { authorization: 'Bearer secret-5' },
+      url: 'https://kube/api',
+    });
+
+    logger.error({ err: error }, 'failed');
+    logger.warn({ cause: error }, 'under another key');
+
+    expect(JSON.stringify(lines)).not.toContain('secret-5');
+    for (const [index, key] of [
+      [0, 'err'],
+      [1, 'cause'],
+    ] as const) {
+      expect(lines[index]?.[key]).toMatchObject({
+        type: 'KubeRequestError',
+        message: 'the request failed',
+        stack: expect.stringContaining('the request failed') as unknown,
+        options: { headers: { authorization: REDACTED }, url: 'https://kube/api' },
+      });
+    }
+    expect(error.options.headers['authorization']).toBe('Bearer secret-5');
+  });
+
+  it("scrubs a child logger's bindings", () => {
+    const { logger, lines } = capturedLogger();
+
+    const request = logger.child({ requestId: 'r-1' });
+    request.child({ auth: { token: 'secret-6' }, tokenName: 'ci' }).info('bound');
+
+    expect(JSON.stringify(lines[0])).not.toContain('secret-6');
+    // A grandchild keeps its parent's bindings.
+    expect(lines[0]).toMatchObject({
+      requestId: 'r-1',
+      auth: { token: REDACTED },
+      tokenName: 'ci',
+    });
+  });
+
+  it('returns the same object when there is nothing to redact, and leaves absent values absent', () => {
+    const plain = { method: 'POST', path: '/api/v1/migrations', nested: { status: 202 } };
+    expect(withoutCredentials(plain)).toBe(plain);
+
+    expect(withoutCredentials({ token: undefined, password: '' })).toEqual({
+      token: undefined,
+      password: '',
+    });
+  });
+
+  it('ends on a cycle', () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic['self'] = cyclic;
+
+    expect(withoutCredentials(cyclic)).toBe(cyclic);
+  });
+});
