@@ -42,7 +42,9 @@ export async function startBenchApi(redisUrl: string, prefix: string): Promise<B
   const token = randomBytes(24).toString('base64url');
   const storeRedis = createRedis(redisUrl, 'producer', 'bench:api-store');
   const queueRedis = createRedis(redisUrl, 'producer', 'bench:api-queues');
-  const logger = createLogger('api', 'info', pino.destination({ dest: '/dev/null', sync: true }));
+  // Asynchronous, as pino writes to stdout in the deployed gateway: lines written while
+  // a write is pending leave together.
+  const logger = createLogger('api', 'info', pino.destination({ dest: '/dev/null', sync: false }));
   const queues = new StageQueues(queueRedis, prefix, logger);
 
   const app = createApp({
