@@ -68,3 +68,26 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   await fn();
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
+
+/**
+ * The same alternation over any number of named sides (context figures beside a
+ * comparison): each round runs every side once, in the order given.
+ */
+export async function interleaveSides<Name extends string>(
+  sides: Record<Name, (round: number) => Promise<number>>,
+  options: InterleaveOptions,
+): Promise<{ samples: Record<Name, number[]>; warmupRounds: number }> {
+  const names = Object.keys(sides) as Name[];
+  const samples = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<
+    Name,
+    number[]
+  >;
+
+  for (let round = 0; round < options.warmup + options.rounds; round++) {
+    for (const name of names) {
+      const sample = await sides[name](round);
+      if (round >= options.warmup) samples[name].push(sample);
+    }
+  }
+  return { samples, warmupRounds: options.warmup };
+}

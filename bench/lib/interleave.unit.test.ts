@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { interleave, interleaveMany, timeMs } from './interleave.ts';
+import { interleave, interleaveMany, interleaveSides, timeMs } from './interleave.ts';
 
 describe('interleave', () => {
   it('runs A and B alternately and drops the warm-up rounds', async () => {
@@ -64,5 +64,26 @@ describe('timeMs', () => {
     const elapsed = await timeMs(() => new Promise((resolve) => setTimeout(resolve, 20)));
     expect(elapsed).toBeGreaterThanOrEqual(19);
     expect(elapsed).toBeLessThan(1000);
+  });
+});
+
+describe('interleaveSides', () => {
+  it('runs every named side once a round, in order, and drops the warm-up rounds', async () => {
+    const calls: string[] = [];
+    const side = (name: string) => (round: number) => {
+      calls.push(`${name}${round}`);
+      return Promise.resolve(round);
+    };
+
+    const result = await interleaveSides(
+      { post: side('P'), noop: side('N'), bare: side('B') },
+      { warmup: 1, rounds: 2 },
+    );
+
+    expect(calls).toEqual(['P0', 'N0', 'B0', 'P1', 'N1', 'B1', 'P2', 'N2', 'B2']);
+    expect(result).toEqual({
+      samples: { post: [1, 2], noop: [1, 2], bare: [1, 2] },
+      warmupRounds: 1,
+    });
   });
 });

@@ -12,8 +12,9 @@ import { Queue } from 'bullmq';
 
 import { closeRedis, createRedis } from '@aso/shared';
 
+import { startBareHttpServer } from '../lib/bare-http.ts';
 import { NOOP_PATH, startBenchApi, type BenchApi } from '../lib/bench-api.ts';
-import { interleave, interleaveMany } from '../lib/interleave.ts';
+import { interleave, interleaveMany, interleaveSides } from '../lib/interleave.ts';
 import {
   startLoadGenerator,
   type LoadGenerator,
@@ -40,7 +41,10 @@ function settings(quick: boolean): Settings {
     : { stepMs: 3_000, rateRounds: 5, latencyRounds: 6 };
 }
 
-function targets(api: BenchApi): { post: TargetSpec; noop: TargetSpec } {
+function targets(
+  api: BenchApi,
+  bareUrl: string,
+): { post: TargetSpec; noop: TargetSpec; bare: TargetSpec } {
   const run = randomUUID().slice(0, 8);
   // A distinct pod per request: one migration per pod may be in flight at a time.
   const bodyTemplate = JSON.stringify({
@@ -51,6 +55,7 @@ function targets(api: BenchApi): { post: TargetSpec; noop: TargetSpec } {
   return {
     post: { url: `${api.url}/api/v1/migrations`, token: api.token, bodyTemplate },
     noop: { url: `${api.url}${NOOP_PATH}`, token: api.token, bodyTemplate },
+    bare: { url: bareUrl, token: api.token, bodyTemplate },
   };
 }
 
@@ -136,10 +141,11 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
   const apiPrefix = benchPrefix('enqueue');
   const barePrefix = benchPrefix('enqueue-bare');
   const api = await startBenchApi(context.redisUrl, apiPrefix);
+  const bareHttp = await startBareHttpServer();
   const load = startLoadGenerator();
   const bareRedis = createRedis(context.redisUrl, 'producer', 'bench:bare-add');
   const bareQueue = new Queue('bare-add', { connection: bareRedis, prefix: barePrefix });
-  const { post, noop } = targets(api);
+  const { post, noop, bare } = targets(api, bareHttp.url);
 
   try {
     context.log('enqueue: looking for the saturation rate of POST');
@@ -161,17 +167,22 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
       { warmup: 1, rounds: rateRounds },
     );
 
-    // Context only, no goal: how fast the no-op route alone answers at that concurrency,
-    // so the report tells how much of the gap to the bare loop is HTTP and middleware.
-    context.log(`enqueue: no-op route's saturation at ${concurrency} clients, for context`);
+    // Context only, no goal: how fast the no-op route and a bare node:http server answer
+    // at that concurrency, so the report tells how much of the gap to the bare loop is
+    // HTTP and middleware, and whether any route served by one process could close it.
+    context.log(`enqueue: no-op route's and bare server's saturation at ${concurrency} clients`);
     const closedRate = (target: TargetSpec, what: string) => async () => {
       const result = await load.run({ kind: 'closed', target, concurrency, durationMs: stepMs });
       return (requireAnswers(result, what).completed / result.elapsedMs) * 1000;
     };
-    const httpRates = await interleave(closedRate(post, 'POST'), closedRate(noop, 'no-op'), {
-      warmup: 1,
-      rounds: rateRounds,
-    });
+    const httpRates = await interleaveSides(
+      {
+        post: closedRate(post, 'POST'),
+        noop: closedRate(noop, 'no-op'),
+        bare: closedRate(bare, 'bare node:http'),
+      },
+      { warmup: 1, rounds: rateRounds },
+    );
 
     // One lucky window of the search would overstate the saturation on a busy machine:
     // half of the median of the repeated saturation windows is the rate held for latency.
@@ -191,6 +202,7 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
   } finally {
     await load.close();
     await api.close();
+    await bareHttp.close();
     await bareQueue.close();
     await closeRedis(bareRedis);
     await removePrefixes(context.redisUrl, [apiPrefix, barePrefix]);
@@ -200,8 +212,8 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
 interface Figures {
   saturation: Saturation;
   rates: Awaited<ReturnType<typeof interleave>>;
-  /** POST (a) and the no-op route (b), closed loop at the saturation concurrency. */
-  httpRates: Awaited<ReturnType<typeof interleave>>;
+  /** POST, the no-op route and a bare node:http server, closed loop at the saturation concurrency. */
+  httpRates: Awaited<ReturnType<typeof interleaveSides<'post' | 'noop' | 'bare'>>>;
   latencies: Awaited<ReturnType<typeof interleaveMany>>;
   ratePerSecond: number;
   stepMs: number;
@@ -259,6 +271,7 @@ function section({
     notes: [
       `One sample per ${seconds} s window; windows alternate POST and the bare loop at the concurrency where ` +
         "POST saturated. The bare loop runs in the API's thread; HTTP requests come from a worker thread.",
+      ceilingNote(percentile(rates.b, 50) / 2, percentile(httpRates.samples.bare, 50)),
     ],
   };
   return {
@@ -273,29 +286,49 @@ function section({
   };
 }
 
-/** The no-op route's own saturation beside POST's: the share of the gap that is HTTP. */
+/** The no-op route's and a bare server's saturation beside POST's: the share of the gap that is HTTP. */
 function httpSeries(rates: Figures['httpRates'], concurrency: number, stepMs: number): Series {
-  const post = percentile(rates.a, 50);
-  const noop = percentile(rates.b, 50);
-  const row = (label: string, samples: number[], median: number) => [
+  const { post, noop, bare } = rates.samples;
+  const row = (label: string, samples: number[]) => [
     label,
-    median,
+    percentile(samples, 50),
     Math.min(...samples),
     Math.max(...samples),
   ];
+  const share = (samples: number[]) =>
+    Math.round((100 * percentile(samples, 50)) / percentile(noop, 50));
   return {
     id: 'enqueue.http-context',
-    title: `Context: POST vs the no-op route, ${concurrency} clients, closed loop (no goal)`,
+    title: `Context: POST, the no-op route and a bare HTTP server, ${concurrency} clients, closed loop (no goal)`,
     columns: ['route', 'median requests/s', 'min', 'max'],
     rows: [
-      row('POST /api/v1/migrations', rates.a, post),
-      row('no-op route, same middleware', rates.b, noop),
+      row('POST /api/v1/migrations', post),
+      row('no-op route, same middleware', noop),
+      row('bare node:http server, no framework, 204', bare),
     ],
     notes: [
-      `${rates.a.length} windows of ${stepMs / 1000} s each, alternating, after ${rates.warmupRounds} dropped. ` +
-        `POST's median is ${Math.round((100 * post) / noop)} % of the no-op route's: the no-op route's ` +
-        "rate is the ceiling HTTP, the request log, the token check and the rate limit's round trip leave " +
-        'to any route in this process, whatever the enqueue costs.',
+      `${post.length} windows of ${stepMs / 1000} s each, alternating, after ${rates.warmupRounds} dropped. ` +
+        `POST's median is ${share(post)} % of the no-op route's: the no-op route's rate is the ceiling ` +
+        "HTTP, the request log, the token check and the rate limit's round trip leave to any route in " +
+        'this process, whatever the enqueue costs.',
+      `The bare server (node:http reading the body and answering 204, in the same process, from the same ` +
+        `load generator) is the ceiling of any HTTP route served by one Node process on this machine; ` +
+        `the no-op route reaches ${Math.round((100 * percentile(noop, 50)) / percentile(bare, 50))} % of it.`,
     ],
   };
+}
+
+/** Whether the rate goal is within reach of any HTTP route, from the bare server's figure. */
+function ceilingNote(goalRate: number, bareHttpRate: number): string {
+  const figures =
+    `The goal asks for ${perSecond(goalRate)} requests/s; a bare node:http server answering 204 with ` +
+    `no framework saturated at ${perSecond(bareHttpRate)}/s in the same run (context table below)`;
+  return bareHttpRate < goalRate
+    ? `${figures}: the goal is out of reach of any HTTP route served by one Node process here, ` +
+        'whatever the gateway does.'
+    : `${figures}: within reach of HTTP itself.`;
+}
+
+function perSecond(rate: number): string {
+  return Math.round(rate).toLocaleString('en-US');
 }
