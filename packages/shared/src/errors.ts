@@ -283,6 +283,15 @@ export class UnsupportedMediaTypeError extends OrchestratorError {
   readonly status = 415;
 }
 
+/**
+ * The client went away while its request was read: nobody gets the answer, and the
+ * server did nothing wrong. 499 (nginx's code for it) keeps it out of the 5xx counts.
+ */
+export class ClientClosedRequestError extends OrchestratorError {
+  readonly code = 'client-closed-request';
+  readonly status = 499;
+}
+
 export class MigrationFinishedError extends OrchestratorError {
   readonly code = 'migration-finished';
   readonly status = 409;

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 import { serve, type ServerType } from '@hono/node-server';
@@ -7,21 +8,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { closeHttpServer } from '@aso/shared';
 
-import { jsonBodyLimit, parseJsonBody } from './json-body.ts';
+import { jsonBodyLimit, parseJsonBody, requireJsonBody } from './json-body.ts';
 import { problemFor, problemResponse } from './problem.ts';
 
 const MAX_BYTES = 1_000;
 
 let server: ServerType;
 let port: number;
+/** The status of every problem the app answered, whether or not the client got it. */
+const problems: number[] = [];
 
 /** The body limit and reader on a real Node server: its direct body read is what they rely on. */
 beforeAll(async () => {
   const app = new Hono();
-  app.post('/echo', jsonBodyLimit(MAX_BYTES, 'an echo'), async (c) =>
-    c.json(await parseJsonBody(c)),
-  );
-  app.onError((error, c) => problemResponse(c, problemFor(c, error)));
+  app.post('/echo', jsonBodyLimit(MAX_BYTES, 'an echo'), async (c) => {
+    requireJsonBody(c);
+    return c.json(await parseJsonBody(c));
+  });
+  app.onError((error, c) => {
+    const problem = problemFor(c, error);
+    problems.push(problem.status);
+    return problemResponse(c, problem);
+  });
 
   server = await new Promise<ServerType>((resolve) => {
     const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => {
@@ -36,9 +44,16 @@ afterAll(async () => {
 });
 
 /** Sends `chunks` with Content-Length when `declared`, else chunked. */
-function send(chunks: string[], declared: boolean): Promise<{ status: number; body: string }> {
+function send(
+  chunks: string[],
+  declared: boolean,
+  extraHeaders: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const length = chunks.reduce((sum, chunk) => sum + Buffer.byteLength(chunk), 0);
-  const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    ...extraHeaders,
+  };
   if (declared) headers['content-length'] = length;
 
   return new Promise((resolve, reject) => {
@@ -85,5 +100,27 @@ describe('JSON request bodies on the Node server', () => {
 
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'invalid-request' });
+  });
+
+  it('refuses a compressed body with 415 rather than reading it as JSON', async () => {
+    const answer = await send(['{}'], true, { 'content-encoding': 'gzip' });
+
+    expect(answer.status).toBe(415);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'unsupported-media-type' });
+  });
+
+  it('counts a client that leaves before its whole body as 499, not as a server error', async () => {
+    problems.length = 0;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+
+    socket.write(
+      'POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 100\r\n\r\n{"pod',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+
+    await expect.poll(() => problems, { timeout: 3_000 }).toEqual([499]);
   });
 });

@@ -1,7 +1,13 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '@aso/shared';
+import {
+  ClientClosedRequestError,
+  OrchestratorError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '@aso/shared';
 
 /** Refuses a body over `maxBytes` unread, with a 413 problem naming what was expected. */
 export function jsonBodyLimit(maxBytes: number, what: string): MiddlewareHandler {
@@ -26,7 +32,7 @@ export function jsonBodyLimit(maxBytes: number, what: string): MiddlewareHandler
   };
 }
 
-/** application/json or a +json type, else 415. */
+/** application/json or a +json type, not compressed, else 415. */
 export function requireJsonBody(c: Context): void {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(?:[\w.+-]*\+)?json\b/i.test(type.trim())) {
@@ -34,10 +40,18 @@ export function requireJsonBody(c: Context): void {
       `send the request as application/json (got ${type === '' ? 'no content type' : type})`,
     );
   }
+
+  // A compressed body would be read as if it were plain JSON: refused, not guessed at.
+  const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new UnsupportedMediaTypeError(
+      `send the request body uncompressed (got Content-Encoding: ${encoding})`,
+    );
+  }
 }
 
 export async function parseJsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await readBody(c);
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -45,4 +59,29 @@ export async function parseJsonBody(c: Context): Promise<unknown> {
       { field: 'body', message: 'the request body is not valid JSON' },
     ]);
   }
+}
+
+async function readBody(c: Context): Promise<string> {
+  try {
+    return await c.req.text();
+  } catch (error) {
+    if (error instanceof OrchestratorError || !clientWentAway(error)) throw error;
+    throw new ClientClosedRequestError(
+      'the client closed the connection before the whole request body arrived',
+      { cause: error },
+    );
+  }
+}
+
+/** How Node's server reports a body cut short: the socket reset or the request aborted. */
+function clientWentAway(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return (
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    error.name === 'AbortError' ||
+    error.message === 'aborted' ||
+    error.message === 'Client connection prematurely closed.'
+  );
 }

@@ -180,15 +180,26 @@ function logAccessSettings(config: ApiConfig, tokens: ApiTokens, logger: Logger)
   );
 }
 
+/**
+ * How long a client may take to send a whole request, headers and body (Node answers
+ * 408 then). Requests are a few KiB: Node's default of 5 minutes only holds sockets
+ * for clients that declared more than they send. Streams answered over time (event
+ * streams) are not bound by it: it covers receiving the request only.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   hostname: string,
   port: number,
 ): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => {
-      resolve(server);
-    });
+    const server = serve(
+      { fetch, hostname, port, serverOptions: { requestTimeout: REQUEST_TIMEOUT_MS } },
+      () => {
+        resolve(server);
+      },
+    );
     server.once('error', reject);
   });
 }
