@@ -1,7 +1,31 @@
 import { stdSerializers } from 'pino';
 
-/** Keys whose value may be a credential, wherever they sit in a logged object. */
-const CREDENTIAL_KEY = /^(?:authorization|proxy-authorization|cookie|set-cookie|token|password)$/i;
+/**
+ * Keys whose value may be a credential, wherever they sit in a logged object: by how
+ * the name ends, so that accessToken, x-api-key, set-cookie, clientSecret and
+ * client-key-data are caught too (tokenName is not).
+ */
+const CREDENTIAL_KEY =
+  /(?:authorization|cookie|token|passw(?:or)?d|secret|api[-_]?key|private[-_]?key|key[-_]?data)$/i;
+
+/** Cheap test for text that may carry a credential: a URL's user info, a JSON field, a bearer. */
+const MAY_HOLD_CREDENTIAL = /:\/\/[^\s/@]*@|"\s*:|bearer\s/i;
+
+/** What is replaced inside text, each with what replaces it. */
+const CREDENTIALS_IN_TEXT: [RegExp, string][] = [
+  // scheme://user:password@host
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1[redacted]@'],
+  // "authorization":"…" or "set-cookie":["…"], as in an error message quoting headers
+  [
+    new RegExp(
+      String.raw`("[\w-]*(?:authorization|cookie|token|passw(?:or)?d|secret|api[-_]?key)"\s*:\s*)` +
+        String.raw`(?:"(?:[^"\\]|\\.)*"|\[[^\]]*\])`,
+      'gi',
+    ),
+    '$1"[redacted]"',
+  ],
+  [/\b(bearer\s+)[\w.~+/=-]+/gi, '$1[redacted]'],
+];
 
 export const REDACTED = '[redacted]';
 
@@ -9,7 +33,7 @@ export const REDACTED = '[redacted]';
  * How deep a logged object is searched: deep enough for an error's request options
  * (err.response.request.headers.authorization), bounded so that a cycle ends.
  */
-const MAX_DEPTH = 6;
+const MAX_DEPTH = 8;
 
 /**
  * The value with every credential-named key's value replaced, at any depth up to
@@ -22,15 +46,33 @@ const MAX_DEPTH = 6;
  * thought of, and pino's wildcard paths cost a walk of every logged value anyway.
  */
 export function withoutCredentials<T>(value: T): T {
-  return scrub(value, 0) as T;
+  try {
+    return scrub(value, 0) as T;
+  } catch (error) {
+    // A getter that throws: the fields cannot be checked, so none of them is written.
+    const reason = error instanceof Error ? error.message : String(error);
+    return { logFieldsUnreadable: withoutCredentialsInText(reason) } as T;
+  }
+}
+
+/** The text with URL user info, quoted credential fields and bearer tokens replaced. */
+export function withoutCredentialsInText(text: string): string {
+  if (!MAY_HOLD_CREDENTIAL.test(text)) return text;
+  return CREDENTIALS_IN_TEXT.reduce(
+    (scrubbed, [pattern, by]) => scrubbed.replace(pattern, by),
+    text,
+  );
 }
 
 function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return withoutCredentialsInText(value);
   if (depth >= MAX_DEPTH || value === null || typeof value !== 'object') return value;
 
   if (Array.isArray(value)) return scrubArray(value, depth);
   if (value instanceof Error) {
-    return holdsCredential(value, depth) ? serialisedWithout(value, depth) : value;
+    return holdsCredential(value, depth) || textHoldsCredential(value)
+      ? serialisedWithout(value, depth)
+      : value;
   }
   return scrubObject(value as Record<string, unknown>, depth);
 }
@@ -76,6 +118,14 @@ function serialisedWithout(error: Error, depth: number): unknown {
 export function serialiseError(value: unknown): unknown {
   if (typeof value === 'object' && value !== null && serialisedErrors.has(value)) return value;
   return stdSerializers.err(value as Error);
+}
+
+/** An error's message and stack are not enumerable: they are read here. */
+function textHoldsCredential(error: Error): boolean {
+  return (
+    withoutCredentialsInText(error.message) !== error.message ||
+    (error.stack !== undefined && withoutCredentialsInText(error.stack) !== error.stack)
+  );
 }
 
 function holdsCredential(value: object, depth: number): boolean {

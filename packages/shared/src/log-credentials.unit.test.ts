@@ -107,4 +107,70 @@ describe('log lines never carry a credential', () => {
 
     expect(withoutCredentials(cyclic)).toBe(cyclic);
   });
+
+  it('catches credential names by their ending, and leaves names that only start alike', () => {
+    const fields = {
+      accessToken: 'secret-7',
+      'x-api-key': 'secret-8',
+      clientSecret: 'secret-9',
+      'client-key-data': 'secret-10',
+      'set-cookie': ['a=secret-11'],
+      tokenName: 'ci',
+    };
+
+    expect(withoutCredentials(fields)).toEqual({
+      accessToken: REDACTED,
+      'x-api-key': REDACTED,
+      clientSecret: REDACTED,
+      'client-key-data': REDACTED,
+      'set-cookie': REDACTED,
+      tokenName: 'ci',
+    });
+  });
+
+  it('replaces credentials inside text: URL user info, quoted header fields, bearer tokens', () => {
+    const { logger, lines } = capturedLogger();
+    const quotingHeaders = new Error(
+      'HTTP-Code: 401 Headers: {"set-cookie":["s=secret-12"],"content-type":"application/json"}',
+    );
+
+    logger.warn({ url: 'redis://user:secret-13@redis:6379/0' }, 'Authorization: Bearer secret-14');
+    logger.error({ err: quotingHeaders }, 'failed');
+
+    expect(JSON.stringify(lines)).not.toMatch(/secret-1[234]/);
+    expect(lines[0]).toMatchObject({
+      url: 'redis://[redacted]@redis:6379/0',
+      msg: 'Authorization: Bearer [redacted]',
+    });
+    expect(lines[1]?.['err']).toMatchObject({
+      type: 'Error',
+      message:
+        'HTTP-Code: 401 Headers: {"set-cookie":"[redacted]","content-type":"application/json"}',
+    });
+  });
+
+  it('writes no field of an object whose getter throws, instead of failing the log call', () => {
+    const { logger, lines } = capturedLogger();
+    const broken = {
+      token: 'secret-15',
+      get detail(): string {
+        throw new Error('not readable');
+      },
+    };
+
+    logger.info({ broken }, 'still logged');
+
+    expect(lines[0]).toMatchObject({ logFieldsUnreadable: 'not readable', msg: 'still logged' });
+    expect(JSON.stringify(lines[0])).not.toContain('secret-15');
+  });
+
+  it('scrubs bindings set after the child was made', () => {
+    const { logger, lines } = capturedLogger();
+    const child = logger.child({ requestId: 'r-2' });
+
+    child.setBindings({ password: 'secret-16' });
+    child.info('rebound');
+
+    expect(JSON.stringify(lines[0])).not.toContain('secret-16');
+  });
 });

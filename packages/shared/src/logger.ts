@@ -1,6 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
-import { serialiseError, withoutCredentials } from './log-credentials.ts';
+import { serialiseError, withoutCredentials, withoutCredentialsInText } from './log-credentials.ts';
 import type { MigrationRecord, Stage } from './migration.ts';
 
 export type { Logger } from 'pino';
@@ -19,22 +19,36 @@ export function createLogger(
     // from every child's bindings; the API token itself is never logged on purpose.
     formatters: { level: (label: string) => ({ level: label }), log: withoutCredentials },
     serializers: { err: serialiseError },
+    hooks: { logMethod: scrubbedMessage },
   };
   const logger = destination ? pino(options, destination) : pino(options);
   return withScrubbedBindings(logger);
 }
 
+/** A line's message and its format arguments, with credentials in their text replaced. */
+function scrubbedMessage(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+  const scrubbed = args.map((arg: unknown) =>
+    typeof arg === 'string' ? withoutCredentialsInText(arg) : arg,
+  ) as Parameters<pino.LogFn>;
+  method.apply(this, scrubbed);
+}
+
 /**
- * pino hands a child's bindings to no formatter, so `child` is wrapped; children are
- * created from their parent's prototype and so inherit the wrapper.
+ * pino hands a child's bindings to no formatter, so `child` and `setBindings` are
+ * wrapped; children are created from their parent's prototype and inherit them.
  */
 function withScrubbedBindings(logger: Logger): Logger {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with each child as `this`
+  /* eslint-disable @typescript-eslint/unbound-method -- called with each child as `this` */
   const child = logger.child;
+  const setBindings = logger.setBindings;
+  /* eslint-enable @typescript-eslint/unbound-method */
   const scrubbedChild = function (this: Logger, bindings: pino.Bindings, options?: never) {
     return child.call(this, withoutCredentials(bindings), options);
   };
   logger.child = scrubbedChild as Logger['child'];
+  logger.setBindings = function (this: Logger, bindings: pino.Bindings) {
+    setBindings.call(this, withoutCredentials(bindings));
+  };
   return logger;
 }
 
