@@ -37,23 +37,45 @@ interface Options {
   name: string;
 }
 
-function readOptions(): Options {
-  const { values } = parseArgs({
-    // `npm run bench -- --quick -- --only 3` hands the second `--` on: it separates nothing here.
-    args: process.argv.slice(2).filter((arg) => arg !== '--'),
-    options: {
-      quick: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      name: { type: 'string', default: 'latest' },
-    },
-  });
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only 3,4] [-- --name NAME]
+
+  --quick       a few samples per item: checks that it runs, not figures
+  --only LIST   item numbers 1 to 9, separated by commas (default: all)
+  --name NAME   report file name under bench/results/ (default: latest)
+  --help        this text`;
+
+/** A mistake in the command line: said in one line with the usage, no stack trace. */
+class UsageError extends Error {}
+
+function readOptions(): Options | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      // `npm run bench -- --quick -- --only 3` hands the second `--` on: it separates nothing here.
+      args: process.argv.slice(2).filter((arg) => arg !== '--'),
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        name: { type: 'string', default: 'latest' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return 'help';
+
   const only = values.only?.split(',').map((item) => Number(item.trim()));
   if (only?.some((item) => !MEASURES.some((measure) => measure.item === item))) {
-    throw new Error(
+    throw new UsageError(
       `--only takes item numbers 1 to 9 separated by commas, got "${values.only ?? ''}"`,
     );
   }
-  if (!/^[\w.-]+$/.test(values.name)) throw new Error('--name takes a plain file name');
+  if (!/^[\w.-]+$/.test(values.name) || values.name.startsWith('.')) {
+    throw new UsageError(
+      `--name takes a plain file name (letters, digits, . _ -), got "${values.name}"`,
+    );
+  }
   return { quick: values.quick, only: only && new Set(only), name: values.name };
 }
 
@@ -92,7 +114,19 @@ async function runMeasures(
 }
 
 async function main(): Promise<void> {
-  const options = readOptions();
+  let options: Options | 'help';
+  try {
+    options = readOptions();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+
   const startedAt = new Date();
   const machine = readMachine();
   const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

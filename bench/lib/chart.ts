@@ -136,8 +136,6 @@ function rowParts(row: ChartRow, top: number, scale: Scale): string[] {
       escapeXml(`${row.verdict} · ${row.better} is better`),
       `font-size="11" text-anchor="end" fill="${colour}"`,
     ),
-    ...bar('p50', row.p50, top + 6, colour, 1, scale),
-    ...bar('p99', row.p99, top + 6 + BAR_HEIGHT + 2, colour, 0.45, scale),
   ];
   if (row.goal !== undefined) {
     const x = scale.x(row.goal.ratio).toFixed(1);
@@ -146,6 +144,12 @@ function rowParts(row: ChartRow, top: number, scale: Scale): string[] {
         'stroke="#000" stroke-width="2" stroke-dasharray="4 3"/>',
     );
   }
+  // Bars and their figures come after the goal line, and figures have a white halo,
+  // so a goal line that crosses a figure does not hide it.
+  parts.push(
+    ...bar('p50', row.p50, top + 6, colour, 1, scale),
+    ...bar('p99', row.p99, top + 6 + BAR_HEIGHT + 2, colour, 0.45, scale),
+  );
   return parts;
 }
 
@@ -165,7 +169,7 @@ function bar(
         scale.x(1) + 4,
         y + BAR_HEIGHT - 3,
         `${name} 0× (no bar on a log scale)`,
-        'font-size="11"',
+        FIGURE_ATTRIBUTES,
       ),
     ];
   }
@@ -181,9 +185,13 @@ function bar(
   return [
     `<rect x="${left.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="${BAR_HEIGHT}" ` +
       `fill="${colour}" fill-opacity="${opacity}"/>`,
-    text(labelX, y + BAR_HEIGHT - 3, `${name} ${formatRatio(value)}${clipped}`, 'font-size="11"'),
+    text(labelX, y + BAR_HEIGHT - 3, `${name} ${formatRatio(value)}${clipped}`, FIGURE_ATTRIBUTES),
   ];
 }
+
+/** A figure beside its bar: small, with a white halo over what it crosses. */
+const FIGURE_ATTRIBUTES =
+  'font-size="11" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round"';
 
 function text(x: number, y: number, content: string, attributes: string): string {
   return `<text x="${x}" y="${y}" ${attributes}>${content}</text>`;

@@ -119,7 +119,7 @@ function comparisonLines(comparison: Comparison): string[] {
   const warmup =
     comparison.warmupRounds === undefined
       ? ''
-      : ` Warm-up: ${comparison.warmupRounds} rounds dropped.`;
+      : ` Warm-up: ${comparison.warmupRounds} ${comparison.warmupRounds === 1 ? 'round' : 'rounds'} dropped.`;
   const goal =
     comparison.goal === undefined
       ? 'No goal set.'
