@@ -159,7 +159,25 @@ export class Product {
       }
       await new Promise((resolve) => setTimeout(resolve, FINISH_POLL_MS));
     }
-    throw new Error(`migration ${migrationId} did not end within ${timeoutMs} ms`);
+    throw new Error(
+      `migration ${migrationId} did not end within ${timeoutMs} ms; ${await this.whereItStands(migrationId)}`,
+    );
+  }
+
+  /** For a migration that did not end: its record's state and what the services logged of it. */
+  private async whereItStands(migrationId: string): Promise<string> {
+    const record = await this.store.get(migrationId);
+    const state = record
+      ? `status ${record.status}, stage ${record.stage ?? 'none'}: ${record.message}`
+      : 'no record';
+    const lines = this.services.flatMap((service) =>
+      service
+        .logged((line) => line['migrationId'] === migrationId)
+        .slice(-3)
+        .map((line) => `${service.label}: ${line['msg']}`),
+    );
+    const running = this.services.filter((service) => !service.hasExited()).map((s) => s.label);
+    return `${state}; last lines: ${lines.join(' | ') || 'none'}; services running: ${running.join(', ')}`;
   }
 
   /** Stops every service and removes the keys of this product's prefix (and only those). */
