@@ -44,7 +44,8 @@ const UPDATE_ATTEMPTS = 20;
  * {"held", holder} or {"created"}.
  */
 const CREATE_SCRIPT = new RedisScript(`
-if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return {'retry'} end
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return {'retry', current} end
 if KEYS[7] and ARGV[7] == '1' then
   local seen = redis.call('GET', KEYS[7])
   if seen then return {'seen', seen} end
@@ -75,7 +76,7 @@ return {'created'}
 
 type CreateOutcome =
   | { kind: 'created' }
-  | { kind: 'retry' }
+  | { kind: 'retry'; holder: string }
   | { kind: 'held'; holder: string }
   | { kind: 'seen'; entry: string };
 
@@ -157,8 +158,10 @@ export class MigrationStore {
    *
    * One script does the checks and the writes, so creates need no WATCH and do not
    * wait for each other's turn on the connection (the gateway's throughput rests on
-   * it). The lock's holder is read first so that the script names every key it
-   * touches (Redis Cluster); a holder changed in between makes it try again.
+   * it). The script names every key it touches (Redis Cluster), the lock holder's
+   * record among them: the first try assumes the pod is free, the usual case, and
+   * costs one round trip; when the lock is held the script answers with its holder
+   * and the next try names that holder's record.
    *
    * `firstEvent`, when given, opens the migration's event log in the same script,
    * only if the migration is created: one round trip less than emitting it after.
@@ -170,9 +173,11 @@ export class MigrationStore {
   ): Promise<Created> {
     const event = firstEvent ? JSON.stringify(eventAbout(record, firstEvent)) : '';
     let checkSeen = true;
+    let holder = '';
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const outcome = await this.tryCreate(record, idempotency, checkSeen, event);
+      const outcome = await this.tryCreate(record, idempotency, { checkSeen, event, holder });
       if (outcome.kind === 'created') return { record, replayed: false };
+      if (outcome.kind === 'retry') holder = outcome.holder;
       if (outcome.kind === 'held') {
         throw new MigrationInProgressError(podOf(record), outcome.holder);
       }
@@ -215,11 +220,9 @@ export class MigrationStore {
   private async tryCreate(
     record: MigrationRecord,
     idempotency: IdempotencyClaim | undefined,
-    checkSeen: boolean,
-    event: string,
+    { checkSeen, event, holder }: { checkSeen: boolean; event: string; holder: string },
   ): Promise<CreateOutcome> {
     const lock = this.podLockKey(record);
-    const holder = (await this.redis.get(lock)) ?? '';
     const entry: IdempotencyEntry | null = idempotency
       ? { migration_id: record.migration_id, fingerprint: idempotency.fingerprint }
       : null;
@@ -250,7 +253,7 @@ export class MigrationStore {
     const [kind, detail = ''] = reply;
     if (kind === 'held') return { kind, holder: detail };
     if (kind === 'seen') return { kind, entry: detail };
-    return { kind: kind === 'created' ? 'created' : 'retry' };
+    return kind === 'created' ? { kind } : { kind: 'retry', holder: detail };
   }
 
   async get(migrationId: string): Promise<MigrationRecord | null> {
