@@ -1,13 +1,15 @@
 /**
  * The HTTP load generator, run in a worker thread so that sending requests does not
- * share the event loop of the API it measures. Closed loop: N clients each send the
+ * share the event loop of the API it measures, over the lean keep-alive client of
+ * lean-http.ts (node:http's client would take as much CPU as the server it loads). Closed loop: N clients each send the
  * next request when the last one answers. Open loop: requests leave on a fixed
  * schedule whatever the answers, and each latency counts from the request's scheduled
  * time, so a stall of the server delays the samples after it too (no coordinated
  * omission).
  */
-import { Agent, request } from 'node:http';
 import { parentPort } from 'node:worker_threads';
+
+import { ConnectionPool } from './lean-http.ts';
 
 export type LoadCommand =
   | { kind: 'closed'; target: TargetSpec; concurrency: number; durationMs: number }
@@ -31,34 +33,24 @@ export interface LoadResult {
   elapsedMs: number;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+/** One pool of keep-alive connections per target address, kept across commands. */
+const pools = new Map<string, ConnectionPool>();
 let nextIndex = 0;
 
 function send(target: TargetSpec): Promise<number> {
+  const url = new URL(target.url);
+  let pool = pools.get(url.host);
+  if (pool === undefined) {
+    pool = new ConnectionPool(url);
+    pools.set(url.host, pool);
+  }
+
   const body = target.bodyTemplate.replaceAll('{n}', String(nextIndex++));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      target.url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          authorization: `Bearer ${target.token}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => {
-          resolve(res.statusCode ?? 0);
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  const request =
+    `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+    `Authorization: Bearer ${target.token}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return pool.send(Buffer.from(request));
 }
 
 async function timed(target: TargetSpec, result: LoadResult, sentAt: number): Promise<void> {

@@ -270,7 +270,7 @@ function section({
     warmupRounds: rates.warmupRounds,
     notes: [
       `One sample per ${seconds} s window; windows alternate POST and the bare loop at the concurrency where ` +
-        "POST saturated. The bare loop runs in the API's thread; HTTP requests come from a worker thread.",
+        "POST saturated. The bare loop runs in the API's thread; HTTP requests come from a worker thread, over a lean keep-alive client (bench/lib/lean-http.ts).",
       ceilingNote(percentile(rates.b, 50) / 2, percentile(httpRates.samples.bare, 50)),
     ],
   };

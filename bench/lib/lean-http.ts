@@ -1,0 +1,152 @@
+/**
+ * A lean HTTP/1.1 client for the load generator: keep-alive connections over
+ * node:net, one request at a time on each, the request written as one buffer and the
+ * answer read only as far as its status and framing (Content-Length, chunked, or
+ * none for 204 and 304). node:http's client costs about as much CPU per request as
+ * the server it measures; on a machine of two cores that CPU is taken from the
+ * server, the Redis server and the runtime's collector alike, and shows up in the
+ * tail of every side. Loopback only: no TLS, no redirects, no proxies.
+ */
+import { connect, type Socket } from 'node:net';
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+const LINE_END = Buffer.from('\r\n');
+
+/** A connection that sends one request and reads its answer at a time. */
+class Connection {
+  private readonly socket: Socket;
+  private buffered: Buffer = Buffer.alloc(0);
+  private pending:
+    { resolve: (status: number) => void; reject: (error: Error) => void } | undefined;
+  closed = false;
+
+  constructor(host: string, port: number) {
+    this.socket = connect({ host, port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+      this.readAnswer();
+    });
+    const fail = (error: Error) => {
+      this.closed = true;
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.reject(error);
+    };
+    this.socket.on('error', fail);
+    this.socket.on('close', () => {
+      fail(new Error('the server closed the connection'));
+    });
+  }
+
+  send(request: Buffer): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.socket.write(request);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  /** Completes the pending request once its whole answer is buffered. */
+  private readAnswer(): void {
+    const answer = parseAnswer(this.buffered);
+    if (answer === 'incomplete') return;
+    if (answer instanceof Error) {
+      this.socket.destroy(answer);
+      return;
+    }
+
+    this.buffered = this.buffered.subarray(answer.length);
+    if (answer.close) {
+      this.closed = true;
+      this.socket.end();
+    }
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.resolve(answer.status);
+  }
+}
+
+interface Answer {
+  status: number;
+  /** Bytes of the buffer the answer takes, head and body. */
+  length: number;
+  close: boolean;
+}
+
+/** The answer at the start of `data`, 'incomplete' until all of it has arrived. */
+export function parseAnswer(data: Buffer): Answer | 'incomplete' | Error {
+  const headEnd = data.indexOf(HEADER_END);
+  if (headEnd < 0) return 'incomplete';
+
+  const head = data.toString('latin1', 0, headEnd);
+  const [statusLine = '', ...headerLines] = head.split('\r\n');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
+  if (!Number.isInteger(status)) return new Error(`not an HTTP answer: "${statusLine}"`);
+
+  const headers = new Map<string, string>();
+  for (const line of headerLines) {
+    const colon = line.indexOf(':');
+    if (colon > 0)
+      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  const close = headers.get('connection')?.toLowerCase() === 'close';
+  const bodyStart = headEnd + HEADER_END.length;
+
+  if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+    return { status, length: bodyStart, close };
+  }
+  if (headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) {
+    const end = chunkedBodyEnd(data, bodyStart);
+    return end === undefined ? 'incomplete' : { status, length: end, close };
+  }
+  const declared = headers.get('content-length');
+  if (declared === undefined) return new Error('an answer with neither length nor chunks');
+  const end = bodyStart + Number(declared);
+  return data.length < end ? 'incomplete' : { status, length: end, close };
+}
+
+/** Where a chunked body that starts at `start` ends, once all of it is buffered. */
+function chunkedBodyEnd(data: Buffer, start: number): number | undefined {
+  let at = start;
+  for (;;) {
+    const lineEnd = data.indexOf(LINE_END, at);
+    if (lineEnd < 0) return undefined;
+    const size = Number.parseInt(data.toString('latin1', at, lineEnd), 16);
+    if (size === 0) {
+      // No trailers are sent to the generator: the last chunk is followed by one CRLF.
+      const end = lineEnd + 2 * LINE_END.length;
+      return data.length < end ? undefined : end;
+    }
+    at = lineEnd + LINE_END.length + size + LINE_END.length;
+    if (data.length < at) return undefined;
+  }
+}
+
+/** Keep-alive connections to one server, each used by one request at a time. */
+export class ConnectionPool {
+  private readonly idle: Connection[] = [];
+  private readonly host: string;
+  private readonly port: number;
+
+  constructor(url: URL) {
+    this.host = url.hostname;
+    this.port = Number(url.port);
+  }
+
+  async send(request: Buffer): Promise<number> {
+    let connection = this.idle.pop();
+    while (connection?.closed) connection = this.idle.pop();
+    connection ??= new Connection(this.host, this.port);
+
+    const status = await connection.send(request);
+    if (!connection.closed) this.idle.push(connection);
+    return status;
+  }
+
+  close(): void {
+    for (const connection of this.idle.splice(0)) connection.close();
+  }
+}

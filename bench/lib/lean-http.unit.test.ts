@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseAnswer } from './lean-http.ts';
+
+const answer = (text: string) => parseAnswer(Buffer.from(text, 'latin1'));
+
+describe('parseAnswer', () => {
+  it('reads an answer framed by Content-Length, and waits for all of its body', () => {
+    const head =
+      'HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n';
+
+    expect(answer(`${head}{"a":1`)).toBe('incomplete');
+    expect(answer(`${head}{"a":1}HTTP/1.1`)).toEqual({
+      status: 202,
+      length: head.length + 7,
+      close: false,
+    });
+  });
+
+  it('reads a 204 without a body and notes a connection the server closes', () => {
+    const text = 'HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n';
+
+    expect(answer(text)).toEqual({ status: 204, length: text.length, close: true });
+  });
+
+  it('reads a chunked body to its last chunk', () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const body = '4\r\nabcd\r\n2\r\nef\r\n0\r\n\r\n';
+
+    expect(answer(head + body.slice(0, -2))).toBe('incomplete');
+    expect(answer(head + body)).toEqual({
+      status: 200,
+      length: head.length + body.length,
+      close: false,
+    });
+  });
+
+  it('waits for the whole head, and refuses what is not HTTP or has no framing', () => {
+    expect(answer('HTTP/1.1 200 OK\r\nContent-Len')).toBe('incomplete');
+    expect(answer('SSH-2.0-x\r\n\r\n')).toBeInstanceOf(Error);
+    expect(answer('HTTP/1.1 200 OK\r\n\r\nbody')).toBeInstanceOf(Error);
+  });
+});
