@@ -271,7 +271,11 @@ function section({
     notes: [
       `One sample per ${seconds} s window; windows alternate POST and the bare loop at the concurrency where ` +
         "POST saturated. The bare loop runs in the API's thread; HTTP requests come from a worker thread, over a lean keep-alive client (bench/lib/lean-http.ts).",
-      ceilingNote(percentile(rates.b, 50) / 2, percentile(httpRates.samples.bare, 50)),
+      ceilingNote(
+        percentile(rates.b, 50) / 2,
+        percentile(httpRates.samples.bare, 50),
+        percentile(httpRates.samples.noop, 50),
+      ),
     ],
   };
   return {
@@ -318,15 +322,25 @@ function httpSeries(rates: Figures['httpRates'], concurrency: number, stepMs: nu
   };
 }
 
-/** Whether the rate goal is within reach of any HTTP route, from the bare server's figure. */
-function ceilingNote(goalRate: number, bareHttpRate: number): string {
+/** Whether the rate goal is within reach of HTTP, and of the gateway's HTTP layer. */
+function ceilingNote(goalRate: number, bareHttpRate: number, noopRate: number): string {
   const figures =
     `The goal asks for ${perSecond(goalRate)} requests/s; a bare node:http server answering 204 with ` +
     `no framework saturated at ${perSecond(bareHttpRate)}/s in the same run (context table below)`;
-  return bareHttpRate < goalRate
-    ? `${figures}: the goal is out of reach of any HTTP route served by one Node process here, ` +
-        'whatever the gateway does.'
-    : `${figures}: within reach of HTTP itself.`;
+  if (bareHttpRate < goalRate) {
+    return (
+      `${figures}: the goal is out of reach of any HTTP route served by one Node process here, ` +
+      'whatever the gateway does.'
+    );
+  }
+  if (noopRate < goalRate) {
+    return (
+      `${figures}, but the gateway's no-op route (the same HTTP layer and middleware, no enqueue) ` +
+      `saturated at ${perSecond(noopRate)}/s: the goal is out of reach of this HTTP layer before ` +
+      'any enqueue work.'
+    );
+  }
+  return `${figures}, and the no-op route at ${perSecond(noopRate)}/s: the gap is the enqueue's own work.`;
 }
 
 function perSecond(rate: number): string {
