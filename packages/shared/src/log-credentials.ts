@@ -13,8 +13,10 @@ const MAY_HOLD_CREDENTIAL = /:\/\/[^\s/@]*@|"\s*:|bearer\s/i;
 
 /** What is replaced inside text, each with what replaces it. */
 const CREDENTIALS_IN_TEXT: [RegExp, string][] = [
-  // scheme://user:password@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1[redacted]@'],
+  // scheme://user:password@host. The scheme starts where no scheme character comes
+  // before it: with a mere word boundary, text such as "a-a-a-…_://" would be tried
+  // from every letter, in time that grows with the square of its length.
+  [/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1[redacted]@'],
   // "authorization":"…" or "set-cookie":["…"], as in an error message quoting headers
   [
     new RegExp(
@@ -24,7 +26,9 @@ const CREDENTIALS_IN_TEXT: [RegExp, string][] = [
     ),
     '$1"[redacted]"',
   ],
-  [/\b(bearer\s+)[\w.~+/=-]+/gi, '$1[redacted]'],
+  // A bearer token as sent (16 characters or more, as API tokens are), not the words
+  // "bearer token" in a sentence.
+  [/\b(bearer\s+)[\w.~+/=-]{16,}/gi, '$1[redacted]'],
 ];
 
 export const REDACTED = '[redacted]';
@@ -92,7 +96,9 @@ function scrubObject(object: Record<string, unknown>, depth: number): Record<str
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(object)) {
     const value = object[key];
-    const scrubbed = CREDENTIAL_KEY.test(key) ? redactedValue(value) : scrub(value, depth + 1);
+    const scrubbed = CREDENTIAL_KEY.test(key)
+      ? redactedValue(value, depth)
+      : scrub(value, depth + 1);
     if (scrubbed === value) continue;
     copy ??= { ...object };
     copy[key] = scrubbed;
@@ -100,9 +106,18 @@ function scrubObject(object: Record<string, unknown>, depth: number): Record<str
   return copy ?? object;
 }
 
-/** Absent values stay absent: a line that says "[redacted]" for nothing misleads. */
-function redactedValue(value: unknown): unknown {
-  return value === undefined || value === null || value === '' ? value : REDACTED;
+/**
+ * Credentials are text: a string, or strings in a list (set-cookie), is replaced; an
+ * object under such a name is searched like any other (a volume's `secret` names a
+ * Secret), and a flag or a number is kept (automountServiceAccountToken: false).
+ * Absent values stay absent: a line that says "[redacted]" for nothing misleads.
+ */
+function redactedValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value === '' ? value : REDACTED;
+  if (Array.isArray(value)) {
+    return value.some((item) => typeof item === 'string') ? REDACTED : scrub(value, depth + 1);
+  }
+  return scrub(value, depth + 1);
 }
 
 /** Errors already serialised here: pino's error serialiser must not serialise them again. */
@@ -120,12 +135,19 @@ export function serialiseError(value: unknown): unknown {
   return stdSerializers.err(value as Error);
 }
 
-/** An error's message and stack are not enumerable: they are read here. */
+/**
+ * An error's message and stack are not enumerable: they are read here, and so are its
+ * causes', which pino's serialiser appends to the message and the stack.
+ */
 function textHoldsCredential(error: Error): boolean {
-  return (
-    withoutCredentialsInText(error.message) !== error.message ||
-    (error.stack !== undefined && withoutCredentialsInText(error.stack) !== error.stack)
-  );
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_DEPTH && current instanceof Error; depth++) {
+    const { message, stack } = current;
+    if (withoutCredentialsInText(message) !== message) return true;
+    if (stack !== undefined && withoutCredentialsInText(stack) !== stack) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 function holdsCredential(value: object, depth: number): boolean {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 
 import { describe, expect, it } from 'vitest';
 
-import { REDACTED, withoutCredentials } from './log-credentials.ts';
+import { REDACTED, withoutCredentials, withoutCredentialsInText } from './log-credentials.ts';
 import { createLogger } from './logger.ts';
 
 /** A logger whose lines are kept, parsed, for the test to read. */
@@ -134,7 +134,10 @@ describe('log lines never carry a credential', () => {
       'HTTP-Code: 401 Headers: {"set-cookie":["s=secret-12"],"content-type":"application/json"}',
     );
 
-    logger.warn({ url: 'redis://user:secret-13@redis:6379/0' }, 'Authorization: Bearer secret-14');
+    logger.warn(
+      { url: 'redis://user:secret-13@redis:6379/0' },
+      'Authorization: Bearer secret-14-0123456789',
+    );
     logger.error({ err: quotingHeaders }, 'failed');
 
     expect(JSON.stringify(lines)).not.toMatch(/secret-1[234]/);
@@ -172,5 +175,43 @@ describe('log lines never carry a credential', () => {
     child.info('rebound');
 
     expect(JSON.stringify(lines[0])).not.toContain('secret-16');
+  });
+
+  it("scrubs the messages of an error's causes, which pino appends to its own", () => {
+    const { logger, lines } = capturedLogger();
+    const cause = new Error('HTTP-Code: 401 Headers: {"set-cookie":["session=secret-17"]}');
+    const wrapped = new Error('the Kubernetes API refused the request', { cause });
+
+    logger.warn({ err: wrapped }, 'stage attempt failed');
+
+    expect(JSON.stringify(lines[0])).not.toContain('secret-17');
+    expect(lines[0]?.['err']).toMatchObject({
+      message: expect.stringContaining('the Kubernetes API refused the request') as unknown,
+    });
+  });
+
+  it('keeps flags, and searches objects, under credential-like names', () => {
+    const spec = {
+      automountServiceAccountToken: false,
+      volumes: [{ name: 'db', secret: { secretName: 'db-creds' } }],
+    };
+
+    expect(withoutCredentials(spec)).toBe(spec);
+  });
+
+  it('leaves the words "bearer token" in a sentence alone', () => {
+    const text = 'the bearer token is not valid';
+
+    expect(withoutCredentialsInText(text)).toBe(text);
+  });
+
+  it('scrubs long hostile text in one pass (no backtracking from every letter)', () => {
+    // Scanned from every letter, this text took seconds: past the test's time-out.
+    const hostile = `/${'a-'.repeat(200_000)}_://@`;
+
+    expect(withoutCredentialsInText(hostile)).toBe(hostile);
+    expect(withoutCredentialsInText('see a-b://user:pw@host/x')).toBe(
+      'see a-b://[redacted]@host/x',
+    );
   });
 });
