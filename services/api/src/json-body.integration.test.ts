@@ -109,18 +109,24 @@ describe('JSON request bodies on the Node server', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'unsupported-media-type' });
   });
 
-  it('counts a client that leaves before its whole body as 499, not as a server error', async () => {
-    problems.length = 0;
-    const socket = connect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
+  it('counts a client that leaves before its whole body as 499, declared or chunked', async () => {
+    const heads = [
+      'Content-Length: 100\r\n\r\n{"pod',
+      'Transfer-Encoding: chunked\r\n\r\n20\r\n{"pod',
+    ];
 
-    socket.write(
-      'POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
-        'Content-Length: 100\r\n\r\n{"pod',
-    );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    socket.destroy();
+    for (const head of heads) {
+      problems.length = 0;
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
 
-    await expect.poll(() => problems, { timeout: 3_000 }).toEqual([499]);
+      socket.write(
+        `POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${head}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+
+      await expect.poll(() => problems, { timeout: 3_000 }).toEqual([499]);
+    }
   });
 });

@@ -24,7 +24,12 @@ export function jsonBodyLimit(maxBytes: number, what: string): MiddlewareHandler
     // the body (several times cheaper) would be lost for the handler.
     const length = c.req.header('content-length');
     if (length === undefined || c.req.header('transfer-encoding') !== undefined) {
-      return streamedLimit(c, next);
+      // hono's bodyLimit reads a chunked body itself: a client leaving midway ends there.
+      try {
+        return await streamedLimit(c, next);
+      } catch (error) {
+        throw clientClosedOr(error);
+      }
     }
 
     if (Number(length) > maxBytes) tooLarge();
@@ -65,12 +70,20 @@ async function readBody(c: Context): Promise<string> {
   try {
     return await c.req.text();
   } catch (error) {
-    if (error instanceof OrchestratorError || !clientWentAway(error)) throw error;
-    throw new ClientClosedRequestError(
-      'the client closed the connection before the whole request body arrived',
-      { cause: error },
-    );
+    throw clientClosedOr(error);
   }
+}
+
+/**
+ * A body cut short becomes ClientClosedRequestError; anything else is left as it is.
+ * Node's own request timeout ends a body the same way (it has answered 408 by then).
+ */
+function clientClosedOr(error: unknown): unknown {
+  if (error instanceof OrchestratorError || !clientWentAway(error)) return error;
+  return new ClientClosedRequestError(
+    'the request body did not arrive whole: the client left, or the request timeout ended it',
+    { cause: error },
+  );
 }
 
 /** How Node's server reports a body cut short: the socket reset or the request aborted. */
