@@ -42,7 +42,7 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --only 3,4] [-- --name NAME
   --quick       a few samples per item: checks that it runs, not figures
   --only LIST   item numbers 1 to 9, separated by commas (default: all)
   --name NAME   report file name under bench/results/ (default: latest)
-  --help        this text`;
+  -h, --help    this text`;
 
 /** A mistake in the command line: said in one line with the usage, no stack trace. */
 class UsageError extends Error {}
@@ -55,9 +55,10 @@ function readOptions(): Options | 'help' {
       args: process.argv.slice(2).filter((arg) => arg !== '--'),
       options: {
         quick: { type: 'boolean', default: false },
-        only: { type: 'string' },
-        name: { type: 'string', default: 'latest' },
-        help: { type: 'boolean', default: false },
+        // Lists, so that an option given twice is refused rather than the last one kept.
+        only: { type: 'string', multiple: true },
+        name: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     }));
   } catch (error) {
@@ -65,18 +66,21 @@ function readOptions(): Options | 'help' {
   }
   if (values.help) return 'help';
 
-  const only = values.only?.split(',').map((item) => Number(item.trim()));
+  const twice = (['only', 'name'] as const).find((option) => (values[option]?.length ?? 0) > 1);
+  if (twice !== undefined) throw new UsageError(`--${twice} is given more than once`);
+  const onlyText = values.only?.[0];
+  const name = values.name?.[0] ?? 'latest';
+
+  const only = onlyText?.split(',').map((item) => Number(item.trim()));
   if (only?.some((item) => !MEASURES.some((measure) => measure.item === item))) {
     throw new UsageError(
-      `--only takes item numbers 1 to 9 separated by commas, got "${values.only ?? ''}"`,
+      `--only takes item numbers 1 to 9 separated by commas, got "${onlyText ?? ''}"`,
     );
   }
-  if (!/^[\w.-]+$/.test(values.name) || values.name.startsWith('.')) {
-    throw new UsageError(
-      `--name takes a plain file name (letters, digits, . _ -), got "${values.name}"`,
-    );
+  if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) {
+    throw new UsageError(`--name takes a plain file name (letters, digits, . _ -), got "${name}"`);
   }
-  return { quick: values.quick, only: only && new Set(only), name: values.name };
+  return { quick: values.quick, only: only && new Set(only), name };
 }
 
 function log(message: string): void {
