@@ -25,12 +25,21 @@ export function createLogger(
   return withScrubbedBindings(logger);
 }
 
-/** A line's message and its format arguments, with credentials in their text replaced. */
+/**
+ * A line's message and its format arguments, with credentials in their text replaced
+ * (the fields object is the log formatter's). The arguments are copied only when a
+ * text changes: this runs for every line.
+ */
 function scrubbedMessage(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
-  const scrubbed = args.map((arg: unknown) =>
-    typeof arg === 'string' ? withoutCredentialsInText(arg) : arg,
-  ) as Parameters<pino.LogFn>;
-  method.apply(this, scrubbed);
+  let scrubbed: unknown[] | undefined;
+  args.forEach((arg: unknown, index) => {
+    if (typeof arg !== 'string') return;
+    const text = withoutCredentialsInText(arg);
+    if (text === arg) return;
+    scrubbed ??= [...args];
+    scrubbed[index] = text;
+  });
+  method.apply(this, (scrubbed ?? args) as Parameters<pino.LogFn>);
 }
 
 /**
