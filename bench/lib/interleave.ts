@@ -27,18 +27,8 @@ export async function interleave(
   b: (round: number) => Promise<number>,
   options: InterleaveOptions,
 ): Promise<Interleaved> {
-  const kept: Interleaved = { a: [], b: [], warmupRounds: options.warmup };
-  const total = options.warmup + options.rounds;
-
-  for (let round = 0; round < total; round++) {
-    const sampleA = await a(round);
-    const sampleB = await b(round);
-    if (round < options.warmup) continue;
-
-    kept.a.push(sampleA);
-    kept.b.push(sampleB);
-  }
-  return kept;
+  const { samples, warmupRounds } = await interleaveSides({ a, b }, options);
+  return { a: samples.a, b: samples.b, warmupRounds };
 }
 
 /**
@@ -70,8 +60,8 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * The same alternation over any number of named sides (context figures beside a
- * comparison): each round runs every side once, in the order given.
+ * The alternation over any number of named sides (A and B, or context figures beside
+ * a comparison): each round runs every side once, in the order given.
  */
 export async function interleaveSides<Name extends string>(
   sides: Record<Name, (round: number) => Promise<number>>,
