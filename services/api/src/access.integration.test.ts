@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { createLogger, type MigrationRequestInput } from '@aso/shared';
+import { createLogger, type Logger, type MigrationRequestInput } from '@aso/shared';
 
 import {
   inProcessApi,
@@ -211,16 +211,50 @@ describe('rate limit', () => {
   });
 });
 
+function capturedLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: createLogger('api-test', 'trace', sink), lines };
+}
+
 describe('logs', () => {
-  it('never contain a token, whatever the request and its outcome', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
+  it('name the request, its token and its migration on each line, each field once', async () => {
+    const { logger, lines } = capturedLogger();
+    const gateway = api({ logger, rateLimitPerMinute: 10 });
+
+    const response = await send(gateway, '/api/v1/migrations', writer, {
+      method: 'POST',
+      body: valid,
     });
-    const logger = createLogger('api-test', 'trace', sink);
+    const { migration_id: migrationId } = (await response.json()) as { migration_id: string };
+
+    const requestId = response.headers.get('x-request-id');
+    const about = lines.filter((line) => line.includes(`"requestId":"${requestId}"`));
+    expect(about.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      'migration accepted',
+      'request',
+    ]);
+    for (const line of about) {
+      expect(JSON.parse(line)).toMatchObject({
+        requestId,
+        tokenName: 'ASO_API_TOKENS entry 1',
+        access: 'read-write',
+        migrationId,
+        namespace: 'default',
+        pod: valid.pod_name,
+      });
+      expect(line.match(/"requestId":/g)).toHaveLength(1);
+      expect(line.match(/"migrationId":/g)).toHaveLength(1);
+    }
+  });
+
+  it('never contain a token, whatever the request and its outcome', async () => {
+    const { logger, lines } = capturedLogger();
     const gateway = api({
       logger,
       rateLimitPerMinute: 2,

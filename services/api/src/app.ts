@@ -15,6 +15,7 @@ import { migrationEventRoutes } from './routes/migration-events.ts';
 import { migrationRoutes } from './routes/migrations.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { rateLimit } from './rate-limit.ts';
+import { startRequestLog } from './request-log.ts';
 
 /** The HTTP gateway: validates requests, hands migrations to the queues, reports on them. */
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
@@ -23,7 +24,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(async function requestLog(c, next) {
     const started = performance.now();
-    c.set('log', deps.logger.child({ requestId: c.get('requestId') }));
+    startRequestLog(c, deps.logger, c.get('requestId'));
 
     await next();
 

@@ -5,6 +5,7 @@ import { acceptsBoardSession, boardSessionToken } from './admin/board-session.ts
 import { QUEUE_BOARD_STATIC_PATH } from './admin/queue-board.ts';
 import type { ApiToken, ApiTokens } from './api-tokens.ts';
 import type { ApiEnv } from './deps.ts';
+import { logAbout } from './request-log.ts';
 
 /**
  * Probes a kubelet or load balancer calls without credentials, and the operator
@@ -45,7 +46,7 @@ export function bearerAuth(tokens: ApiTokens): MiddlewareHandler<ApiEnv> {
         : bearerToken(header, tokens);
 
     c.set('token', token);
-    c.set('log', c.get('log').child({ tokenName: token.name, access: token.access }));
+    logAbout(c, { tokenName: token.name, access: token.access });
     // Opening a board session changes nothing: a read-only token gets a read-only board.
     const sessionExchange = c.req.path === '/admin/session' && c.req.method === 'POST';
     if (token.access === 'read-only' && !READ_METHODS.has(c.req.method) && !sessionExchange) {

@@ -43,5 +43,15 @@ export interface ApiDeps {
 
 export interface ApiEnv {
   /** `token` is set on every route but the probes, once the bearer token is checked. */
-  Variables: { requestId: string; log: Logger; token: ApiToken };
+  Variables: {
+    requestId: string;
+    /** The request's logger; request-log.ts adds what the request is about. */
+    log: Logger;
+    logBase: Logger;
+    logFields: LogFields;
+    token: ApiToken;
+  };
 }
+
+/** What a request's log lines say it is about, beside their own fields. */
+export type LogFields = Record<string, unknown>;

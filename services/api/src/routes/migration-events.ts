@@ -16,6 +16,7 @@ import {
 } from '@aso/shared';
 
 import type { ApiDeps, ApiEnv } from '../deps.ts';
+import { logAbout } from '../request-log.ts';
 import { idSchema } from '../request-schemas.ts';
 import { validate } from '../validation.ts';
 
@@ -65,8 +66,8 @@ export function migrationEventRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const id = validate(idSchema, c.req.param('id'), 'id');
     const after = lastEventId(c);
     const record = await fromStore(() => deps.store.require(id));
-    const log = c.get('log').child(migrationLogFields(record));
-    c.set('log', log);
+    logAbout(c, migrationLogFields(record));
+    const log = c.get('log');
 
     if (after !== null) {
       const last = await fromStore(() => deps.store.events.last(id));

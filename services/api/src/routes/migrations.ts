@@ -21,6 +21,7 @@ import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { jsonBodyLimit, parseJsonBody, requireJsonBody } from '../json-body.ts';
 import { computeKpis } from '../kpis.ts';
 import { requireAllowedNamespace } from '../namespace-policy.ts';
+import { logAbout } from '../request-log.ts';
 import { idempotencyKeySchema, idSchema, listQuerySchema } from '../request-schemas.ts';
 import { validate } from '../validation.ts';
 
@@ -113,7 +114,7 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
  * the migration: its id, current stage, namespace and pod.
  */
 function aboutMigration(c: Context<ApiEnv>, record: MigrationRecord): void {
-  c.set('log', c.get('log').child(migrationLogFields(record)));
+  logAbout(c, migrationLogFields(record));
 }
 
 /** A dry run tells what the real request would meet: a migration already in progress. */
