@@ -125,28 +125,66 @@ function chunkedBodyEnd(data: Buffer, start: number): number | undefined {
   }
 }
 
-/** Keep-alive connections to one server, each used by one request at a time. */
+/**
+ * Keep-alive connections to one server, each used by one request at a time, at
+ * most `maxConnections` of them: a request that finds them all busy waits for the
+ * first to come free, as it would behind a client's own pool (and as wrk2 keeps a
+ * fixed set of connections). Without a bound, every stall of the server would
+ * make the pool open as many new connections as requests came due meanwhile, and
+ * the server would then spend its time accepting them and, once idle, closing
+ * them all together.
+ */
 export class ConnectionPool {
+  /** Most recently used last, so that few connections stay warm. */
   private readonly idle: Connection[] = [];
+  private readonly waiting: ((connection: Connection) => void)[] = [];
   private readonly host: string;
   private readonly port: number;
+  /** Connections made and not yet seen closed, idle or busy. */
+  private open = 0;
+  maxConnections: number;
 
-  constructor(url: URL) {
+  constructor(url: URL, maxConnections = Number.POSITIVE_INFINITY) {
     this.host = url.hostname;
     this.port = Number(url.port);
+    this.maxConnections = maxConnections;
   }
 
   async send(request: Buffer): Promise<number> {
-    let connection = this.idle.pop();
-    while (connection?.closed) connection = this.idle.pop();
-    connection ??= new Connection(this.host, this.port);
-
-    const status = await connection.send(request);
-    if (!connection.closed) this.idle.push(connection);
-    return status;
+    const connection = await this.acquire();
+    try {
+      return await connection.send(request);
+    } finally {
+      this.release(connection);
+    }
   }
 
   close(): void {
     for (const connection of this.idle.splice(0)) connection.close();
+  }
+
+  private acquire(): Connection | Promise<Connection> {
+    for (let connection = this.idle.pop(); connection; connection = this.idle.pop()) {
+      if (!connection.closed) return connection;
+      this.open--;
+    }
+    if (this.open < this.maxConnections) return this.connect();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(connection: Connection): void {
+    const next = this.waiting.shift();
+    if (connection.closed) {
+      this.open--;
+      next?.(this.connect());
+      return;
+    }
+    if (next) next(connection);
+    else this.idle.push(connection);
+  }
+
+  private connect(): Connection {
+    this.open++;
+    return new Connection(this.host, this.port);
   }
 }

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
-import { parseAnswer } from './lean-http.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { ConnectionPool, parseAnswer } from './lean-http.ts';
 
 const answer = (text: string) => parseAnswer(Buffer.from(text, 'latin1'));
 
@@ -39,5 +42,40 @@ describe('parseAnswer', () => {
     expect(answer('HTTP/1.1 200 OK\r\nContent-Len')).toBe('incomplete');
     expect(answer('SSH-2.0-x\r\n\r\n')).toBeInstanceOf(Error);
     expect(answer('HTTP/1.1 200 OK\r\n\r\nbody')).toBeInstanceOf(Error);
+  });
+});
+
+describe('ConnectionPool', () => {
+  let server: Server | undefined;
+
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it('sends every request over at most maxConnections, the others waiting their turn', async () => {
+    const sockets = new Set<unknown>();
+    let busy = 0;
+    let mostBusy = 0;
+    server = createServer((request, response) => {
+      sockets.add(request.socket);
+      busy++;
+      mostBusy = Math.max(mostBusy, busy);
+      setTimeout(() => {
+        busy--;
+        response.writeHead(204).end();
+      }, 5);
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const pool = new ConnectionPool(new URL(`http://127.0.0.1:${port}`), 3);
+    const request = Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => pool.send(request)));
+    pool.close();
+
+    expect(statuses).toEqual(Array.from({ length: 20 }, () => 204));
+    expect(sockets.size).toBe(3);
+    expect(mostBusy).toBe(3);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * The HTTP load generator, run in a worker thread so that sending requests does not
  * share the event loop of the API it measures, over the lean keep-alive client of
- * lean-http.ts (node:http's client would take as much CPU as the server it loads). Closed loop: N clients each send the
- * next request when the last one answers. Open loop: requests leave on a fixed
- * schedule whatever the answers, and each latency counts from the request's scheduled
- * time, so a stall of the server delays the samples after it too (no coordinated
- * omission).
+ * lean-http.ts (node:http's client would take as much CPU as the server it loads).
+ * Closed loop: N clients each send the next request when the last one answers. Open
+ * loop: requests come due on a fixed schedule whatever the answers, over a fixed
+ * number of keep-alive connections, and each latency counts from the request's
+ * scheduled time, so a stall of the server delays the samples after it too, waiting
+ * for a connection included (no coordinated omission).
  */
 import { parentPort } from 'node:worker_threads';
 
@@ -13,7 +14,14 @@ import { ConnectionPool } from './lean-http.ts';
 
 export type LoadCommand =
   | { kind: 'closed'; target: TargetSpec; concurrency: number; durationMs: number }
-  | { kind: 'open'; target: TargetSpec; ratePerSecond: number; durationMs: number };
+  | {
+      kind: 'open';
+      target: TargetSpec;
+      ratePerSecond: number;
+      durationMs: number;
+      /** Keep-alive connections the requests share; one due while all are busy waits. */
+      connections: number;
+    };
 
 /** A target as it crosses the thread boundary: the body is built from a template. */
 export interface TargetSpec {
@@ -37,13 +45,22 @@ export interface LoadResult {
 const pools = new Map<string, ConnectionPool>();
 let nextIndex = 0;
 
-function send(target: TargetSpec): Promise<number> {
+/** The pool for `target`'s server, now allowed `maxConnections`. */
+function poolFor(target: TargetSpec, maxConnections: number): ConnectionPool {
   const url = new URL(target.url);
   let pool = pools.get(url.host);
   if (pool === undefined) {
     pool = new ConnectionPool(url);
     pools.set(url.host, pool);
   }
+  pool.maxConnections = maxConnections;
+  return pool;
+}
+
+function send(target: TargetSpec): Promise<number> {
+  const url = new URL(target.url);
+  const pool = pools.get(url.host);
+  if (pool === undefined) throw new Error(`no connection pool for ${url.host}`);
 
   const body = target.bodyTemplate.replaceAll('{n}', String(nextIndex++));
   const request =
@@ -81,6 +98,7 @@ async function closedLoop(
     firstError: undefined,
     elapsedMs: 0,
   };
+  poolFor(target, concurrency);
   const start = performance.now();
   const end = start + durationMs;
   const client = async () => {
@@ -91,11 +109,12 @@ async function closedLoop(
   return result;
 }
 
-async function openLoop(
-  target: TargetSpec,
-  ratePerSecond: number,
-  durationMs: number,
-): Promise<LoadResult> {
+async function openLoop({
+  target,
+  ratePerSecond,
+  durationMs,
+  connections,
+}: Extract<LoadCommand, { kind: 'open' }>): Promise<LoadResult> {
   const result: LoadResult = {
     latenciesMs: [],
     completed: 0,
@@ -103,6 +122,7 @@ async function openLoop(
     firstError: undefined,
     elapsedMs: 0,
   };
+  poolFor(target, connections);
   const intervalMs = 1000 / ratePerSecond;
   const count = Math.floor(durationMs / intervalMs);
   const start = performance.now();
@@ -127,6 +147,6 @@ parentPort?.on('message', (command: LoadCommand) => {
   const run =
     command.kind === 'closed'
       ? closedLoop(command.target, command.concurrency, command.durationMs)
-      : openLoop(command.target, command.ratePerSecond, command.durationMs);
+      : openLoop(command);
   void run.then((result) => parentPort?.postMessage(result));
 });

@@ -190,7 +190,13 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
     context.log(`enqueue: latency at ${Math.round(ratePerSecond)}/s, open loop`);
     const openLoop = (target: TargetSpec, what: string) => async () =>
       requireAnswers(
-        await load.run({ kind: 'open', target, ratePerSecond, durationMs: stepMs }),
+        await load.run({
+          kind: 'open',
+          target,
+          ratePerSecond,
+          durationMs: stepMs,
+          connections: concurrency,
+        }),
         what,
       ).latenciesMs;
     const latencies = await interleaveMany(openLoop(post, 'POST'), openLoop(noop, 'no-op'), {
@@ -245,8 +251,9 @@ function section({
     warmupRounds: latencies.warmupRounds,
     notes: [
       `Open loop at half the saturation rate (the median of the saturation windows below), windows of ` +
-        `${seconds} s alternating POST and no-op; ` +
-        "each latency counts from the request's scheduled send time (a stall delays the requests behind it too).",
+        `${seconds} s alternating POST and no-op, over ${saturation.concurrency} keep-alive connections (the ` +
+        "saturation concurrency); each latency counts from the request's scheduled send time, so a stall " +
+        'delays the requests behind it too, their wait for a free connection included.',
       'Both routes pass the request id, request log (pino, written to /dev/null), bearer token and ' +
         'per-token rate limit (a Redis round trip; limit set too high to refuse) middleware.',
       'POST plans with the real plan builder over a fixture pod (no cluster read), stores the record, ' +
