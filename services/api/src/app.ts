@@ -15,14 +15,14 @@ import { migrationEventRoutes } from './routes/migration-events.ts';
 import { migrationRoutes } from './routes/migrations.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { rateLimit } from './rate-limit.ts';
-import { startRequestLog } from './request-log.ts';
+import { requestLog, startRequestLog } from './request-log.ts';
 
 /** The HTTP gateway: validates requests, hands migrations to the queues, reports on them. */
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
-  app.use(async function requestLog(c, next) {
+  app.use(async function logRequest(c, next) {
     const started = performance.now();
     startRequestLog(c, deps.logger, c.get('requestId'));
 
@@ -33,8 +33,8 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     const fields = { method: c.req.method, path: c.req.path, status: c.res.status, durationMs };
     // An open Bull Board polls every few seconds; its answered reads are detail.
     const routine = isQueueBoardPath(c.req.path) && c.req.method === 'GET' && c.res.status < 400;
-    if (routine) c.get('log').debug(fields, 'request');
-    else c.get('log').info(fields, 'request');
+    if (routine) requestLog(c).debug(fields, 'request');
+    else requestLog(c).info(fields, 'request');
   });
   app.use(bearerAuth(deps.tokens));
   if (deps.rateLimiter) app.use(rateLimit(deps.rateLimiter));
@@ -66,7 +66,8 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.onError(function onError(error, c) {
     const problem = problemFor(c, error);
     // The request logger may not exist yet if an earlier middleware threw.
-    const log = (c.get('log') as typeof deps.logger | undefined) ?? deps.logger;
+    const started = (c.get('logBase') as typeof deps.logger | undefined) !== undefined;
+    const log = started ? requestLog(c) : deps.logger;
     if (problem.status >= 500)
       log.error({ err: error, requestId: problem.request_id }, 'request failed');
     const response = problemResponse(c, problem);

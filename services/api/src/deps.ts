@@ -45,8 +45,8 @@ export interface ApiEnv {
   /** `token` is set on every route but the probes, once the bearer token is checked. */
   Variables: {
     requestId: string;
-    /** The request's logger; request-log.ts adds what the request is about. */
-    log: Logger;
+    /** The request's logger once made; read it with request-log.ts's requestLog. */
+    log: Logger | undefined;
     logBase: Logger;
     logFields: LogFields;
     token: ApiToken;

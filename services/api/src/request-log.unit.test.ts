@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '@aso/shared';
 
 import type { ApiEnv } from './deps.ts';
-import { logAbout, startRequestLog } from './request-log.ts';
+import { logAbout, requestLog, startRequestLog } from './request-log.ts';
 
 describe('request log', () => {
-  it('makes each request logger a child of the gateway logger, with every field so far', async () => {
+  it('logs with a child of the gateway logger holding every field added so far', async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -22,10 +22,12 @@ describe('request log', () => {
     const parents: unknown[] = [];
     app.get('/', (c) => {
       startRequestLog(c, base, 'r-1');
+      requestLog(c).info('started');
       logAbout(c, { tokenName: 'entry 1' });
+      requestLog(c).info('token checked');
       logAbout(c, { migrationId: 'm-1', tokenName: 'entry 2' });
-      parents.push(Object.getPrototypeOf(c.get('log')));
-      c.get('log').info('done');
+      parents.push(Object.getPrototypeOf(requestLog(c)));
+      requestLog(c).info('done');
       return c.body(null, 204);
     });
 
@@ -33,12 +35,11 @@ describe('request log', () => {
 
     // Never a child of a child: that would make a per-request logger a prototype.
     expect(parents).toEqual([base]);
-    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
-      requestId: 'r-1',
-      tokenName: 'entry 2',
-      migrationId: 'm-1',
-      msg: 'done',
-    });
-    expect(lines[0]?.match(/"tokenName":/g)).toHaveLength(1);
+    const [started, checked, done] = lines.map((line) => JSON.parse(line) as object);
+    expect(started).toMatchObject({ requestId: 'r-1', msg: 'started' });
+    expect(started).not.toHaveProperty('tokenName');
+    expect(checked).toMatchObject({ requestId: 'r-1', tokenName: 'entry 1' });
+    expect(done).toMatchObject({ requestId: 'r-1', tokenName: 'entry 2', migrationId: 'm-1' });
+    expect(lines[2]?.match(/"tokenName":/g)).toHaveLength(1);
   });
 });

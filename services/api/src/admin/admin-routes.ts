@@ -5,6 +5,7 @@ import type { StageQueues } from '@aso/shared';
 
 import type { ApiToken } from '../api-tokens.ts';
 import type { ApiEnv } from '../deps.ts';
+import { requestLog } from '../request-log.ts';
 import { loginPage } from './login-page.ts';
 import { createQueueBoards, QUEUE_BOARD_PATH, type QueueBoards } from './queue-board.ts';
 import { ADMIN_SESSION_COOKIE, issueAdminSession } from './session-cookie.ts';
@@ -42,7 +43,7 @@ export function adminRoutes(queues: StageQueues, now: () => Date): Hono<ApiEnv> 
       expires: session.expiresAt,
     });
 
-    c.get('log').info({ access: token.access }, 'admin session opened');
+    requestLog(c).info({ access: token.access }, 'admin session opened');
     return c.json({ access: token.access, expires_at: session.expiresAt.toISOString() });
   });
 

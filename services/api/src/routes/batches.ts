@@ -12,6 +12,7 @@ import type { BatchView } from '../batches/batch-view.ts';
 import type { ClusterView } from '../batches/cluster-view.ts';
 import { cancelDrain, createDrain } from '../batches/drain-service.ts';
 import type { ApiDeps, ApiEnv } from '../deps.ts';
+import { requestLog } from '../request-log.ts';
 import { jsonBodyLimit, parseJsonBody, requireJsonBody } from '../json-body.ts';
 import { validate } from '../validation.ts';
 
@@ -45,7 +46,7 @@ export function batchRoutes(
     cluster,
     batches,
     metrics,
-    log: c.get('log'),
+    log: requestLog(c),
   });
 
   routes.post(
@@ -75,7 +76,7 @@ export function batchRoutes(
     const deps = batchDeps(c);
     const batch = await requireBatch(deps, validate(batchIdSchema, c.req.param('id'), 'id'));
     const { view, cancels } = await cancelBatch(deps, batch);
-    c.get('log').info({ batchId: batch.batch_id, cancels: cancels.length }, 'batch cancelled');
+    requestLog(c).info({ batchId: batch.batch_id, cancels: cancels.length }, 'batch cancelled');
     return c.json({ ...view, cancels });
   });
 
@@ -106,7 +107,7 @@ export function batchRoutes(
     const deps = batchDeps(c);
     const drain = await requireDrain(deps, validate(drainIdSchema, c.req.param('id'), 'id'));
     const { view, cancels, uncordoned } = await cancelDrain(deps, drain);
-    c.get('log').info({ batchId: drain.batch_id, uncordoned }, 'drain cancelled');
+    requestLog(c).info({ batchId: drain.batch_id, uncordoned }, 'drain cancelled');
     return c.json({ ...view, cancels, uncordoned });
   });
 
@@ -141,5 +142,5 @@ function accepted(c: Context<ApiEnv>, view: BatchView, location: string): Respon
 
 function logStarted(c: Context<ApiEnv>, view: BatchView, message: string): void {
   const { members, by_status: byStatus } = view.summary;
-  c.get('log').info({ batchId: view.batch_id, members, refused: byStatus.refused }, message);
+  requestLog(c).info({ batchId: view.batch_id, members, refused: byStatus.refused }, message);
 }

@@ -16,7 +16,7 @@ import {
 } from '@aso/shared';
 
 import type { ApiDeps, ApiEnv } from '../deps.ts';
-import { logAbout } from '../request-log.ts';
+import { logAbout, requestLog } from '../request-log.ts';
 import { idSchema } from '../request-schemas.ts';
 import { validate } from '../validation.ts';
 
@@ -67,7 +67,7 @@ export function migrationEventRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const after = lastEventId(c);
     const record = await fromStore(() => deps.store.require(id));
     logAbout(c, migrationLogFields(record));
-    const log = c.get('log');
+    const log = requestLog(c);
 
     if (after !== null) {
       const last = await fromStore(() => deps.store.events.last(id));

@@ -21,7 +21,7 @@ import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { jsonBodyLimit, parseJsonBody, requireJsonBody } from '../json-body.ts';
 import { computeKpis } from '../kpis.ts';
 import { requireAllowedNamespace } from '../namespace-policy.ts';
-import { logAbout } from '../request-log.ts';
+import { logAbout, requestLog } from '../request-log.ts';
 import { idempotencyKeySchema, idSchema, listQuerySchema } from '../request-schemas.ts';
 import { validate } from '../validation.ts';
 
@@ -70,7 +70,7 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
       aboutMigration(c, created.record);
       if (!created.replayed) {
         metrics.countStarted();
-        c.get('log').info('migration accepted');
+        requestLog(c).info('migration accepted');
       }
       return accepted(c, created.record, created.replayed);
     },
@@ -84,7 +84,7 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
     // Ended here, before any stage began: no worker will count it.
     if (ended) metrics.countFinished(record);
     aboutMigration(c, record);
-    c.get('log').info({ ended }, ended ? 'migration cancelled' : 'migration cancel requested');
+    requestLog(c).info({ ended }, ended ? 'migration cancelled' : 'migration cancel requested');
     // 202 while the running stage still has to roll back; 200 when it is over.
     return c.json(record, ended ? 200 : 202);
   });

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { fromStore, NodeNotFoundError, policySchema, type PolicyStore } from '@aso/shared';
 
 import type { ApiDeps, ApiEnv } from '../deps.ts';
+import { requestLog } from '../request-log.ts';
 import { jsonBodyLimit, parseJsonBody, requireJsonBody } from '../json-body.ts';
 import { requireAllowedNamespace } from '../namespace-policy.ts';
 import { validate } from '../validation.ts';
@@ -36,7 +37,7 @@ export function policyRoutes(deps: ApiDeps, policies: PolicyStore): Hono<ApiEnv>
       await requireTargetNodes(deps, policy.target_nodes);
 
       const stored = await fromStore(() => policies.put(policy, 'api', now()));
-      c.get('log').info({ policy: policy.name, created: stored.created }, 'policy stored');
+      requestLog(c).info({ policy: policy.name, created: stored.created }, 'policy stored');
       const location = `/api/v1/policies/${policy.name}`;
       return c.json(stored.policy, stored.created ? 201 : 200, { Location: location });
     },
@@ -70,7 +71,7 @@ export function policyRoutes(deps: ApiDeps, policies: PolicyStore): Hono<ApiEnv>
     const existing = await fromStore(() => policies.require(name));
     requireAllowedNamespace(deps.allowedNamespaces, existing.namespace);
     const removed = await fromStore(() => policies.delete(name));
-    c.get('log').info({ policy: name }, 'policy deleted');
+    requestLog(c).info({ policy: name }, 'policy deleted');
     return c.json(removed);
   });
 
