@@ -19,7 +19,11 @@ export default defineConfig({
         test: {
           // The real local Redis, each test under a key prefix of its own.
           name: 'integration',
-          include: ['packages/**/*.integration.test.ts', 'services/**/*.integration.test.ts'],
+          include: [
+            'packages/**/*.integration.test.ts',
+            'services/**/*.integration.test.ts',
+            'bench/**/*.integration.test.ts',
+          ],
           testTimeout: 30_000,
         },
       },

@@ -22,8 +22,10 @@ import {
   type TargetSpec,
 } from '../lib/load.ts';
 import { benchPrefix, removePrefixes } from '../lib/redis-keys.ts';
+import { CostMeter } from '../lib/request-cost.ts';
 import { percentile } from '../lib/stats.ts';
-import type { BenchContext, Comparison, Section, Series } from '../lib/types.ts';
+import type { BenchContext, Section, Series } from '../lib/types.ts';
+import { section } from './enqueue-report.ts';
 
 const CONCURRENCY_STEPS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 /** Throughput must grow by this factor over the best so far to count as growing. */
@@ -69,7 +71,7 @@ function requireAnswers(result: LoadResult, what: string): LoadResult {
   return result;
 }
 
-interface Saturation {
+export interface Saturation {
   rate: number;
   concurrency: number;
   series: Series;
@@ -121,8 +123,12 @@ async function findSaturation(
   };
 }
 
-/** A bare BullMQ queue.add loop with `concurrency` callers, for `durationMs`: adds per second. */
-async function bareAddRate(queue: Queue, concurrency: number, durationMs: number): Promise<number> {
+/** A bare BullMQ queue.add loop with `concurrency` callers, for `durationMs`. */
+async function bareAdds(
+  queue: Queue,
+  concurrency: number,
+  durationMs: number,
+): Promise<{ completed: number; elapsedMs: number }> {
   let added = 0;
   const start = performance.now();
   const end = start + durationMs;
@@ -133,8 +139,33 @@ async function bareAddRate(queue: Queue, concurrency: number, durationMs: number
     }
   };
   await Promise.all(Array.from({ length: concurrency }, caller));
-  return (added / (performance.now() - start)) * 1000;
+  return { completed: added, elapsedMs: performance.now() - start };
 }
+
+const WARMUP_ROUNDS = 1;
+
+/**
+ * A closed-loop window's rate in requests per second; once past the warm-up, the
+ * window's CPU cost per request is metered under `side`.
+ */
+function meteredRate(
+  meter: CostMeter,
+  side: Side,
+  window: () => Promise<{ completed: number; elapsedMs: number }>,
+): (round: number) => Promise<number> {
+  return async (round) => {
+    let result = { completed: 0, elapsedMs: 1 };
+    const run = async () => {
+      result = await window();
+      return result.completed;
+    };
+    if (round < WARMUP_ROUNDS) await run();
+    else await meter.measure(side, run);
+    return (result.completed / result.elapsedMs) * 1000;
+  };
+}
+
+type Side = 'post' | 'noop' | 'bare-http' | 'bare-add';
 
 export default async function enqueue(context: BenchContext): Promise<Section> {
   const { stepMs, rateRounds, latencyRounds } = settings(context.quick);
@@ -146,6 +177,7 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
   const bareRedis = createRedis(context.redisUrl, 'producer', 'bench:bare-add');
   const bareQueue = new Queue('bare-add', { connection: bareRedis, prefix: barePrefix });
   const { post, noop, bare } = targets(api, bareHttp.url);
+  const meter = new CostMeter(bareRedis);
 
   try {
     context.log('enqueue: looking for the saturation rate of POST');
@@ -153,35 +185,28 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
     const { concurrency } = saturation;
     context.log(`enqueue: saturation ${Math.round(saturation.rate)}/s at ${concurrency} clients`);
 
+    const closedWindow = (target: TargetSpec, what: string) => async () =>
+      requireAnswers(
+        await load.run({ kind: 'closed', target, concurrency, durationMs: stepMs }),
+        what,
+      );
     const rates = await interleave(
-      async () => {
-        const result = await load.run({
-          kind: 'closed',
-          target: post,
-          concurrency,
-          durationMs: stepMs,
-        });
-        return (requireAnswers(result, 'POST').completed / result.elapsedMs) * 1000;
-      },
-      () => bareAddRate(bareQueue, concurrency, stepMs),
-      { warmup: 1, rounds: rateRounds },
+      meteredRate(meter, 'post', closedWindow(post, 'POST')),
+      meteredRate(meter, 'bare-add', () => bareAdds(bareQueue, concurrency, stepMs)),
+      { warmup: WARMUP_ROUNDS, rounds: rateRounds },
     );
 
     // Context only, no goal: how fast the no-op route and a bare node:http server answer
     // at that concurrency, so the report tells how much of the gap to the bare loop is
     // HTTP and middleware, and whether any route served by one process could close it.
     context.log(`enqueue: no-op route's and bare server's saturation at ${concurrency} clients`);
-    const closedRate = (target: TargetSpec, what: string) => async () => {
-      const result = await load.run({ kind: 'closed', target, concurrency, durationMs: stepMs });
-      return (requireAnswers(result, what).completed / result.elapsedMs) * 1000;
-    };
     const httpRates = await interleaveSides(
       {
-        post: closedRate(post, 'POST'),
-        noop: closedRate(noop, 'no-op'),
-        bare: closedRate(bare, 'bare node:http'),
+        post: meteredRate(meter, 'post', closedWindow(post, 'POST')),
+        noop: meteredRate(meter, 'noop', closedWindow(noop, 'no-op')),
+        bare: meteredRate(meter, 'bare-http', closedWindow(bare, 'bare node:http')),
       },
-      { warmup: 1, rounds: rateRounds },
+      { warmup: WARMUP_ROUNDS, rounds: rateRounds },
     );
 
     // One lucky window of the search would overstate the saturation on a busy machine:
@@ -200,11 +225,17 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
         what,
       ).latenciesMs;
     const latencies = await interleaveMany(openLoop(post, 'POST'), openLoop(noop, 'no-op'), {
-      warmup: 1,
+      warmup: WARMUP_ROUNDS,
       rounds: latencyRounds,
     });
 
-    return section({ saturation, rates, httpRates, latencies, ratePerSecond, stepMs });
+    const costs = {
+      post: meter.cost('post'),
+      noop: meter.cost('noop'),
+      bareHttp: meter.cost('bare-http'),
+      bareAdd: meter.cost('bare-add'),
+    };
+    return section({ saturation, rates, httpRates, latencies, ratePerSecond, stepMs, costs });
   } finally {
     await load.close();
     await api.close();
@@ -213,143 +244,4 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
     await closeRedis(bareRedis);
     await removePrefixes(context.redisUrl, [apiPrefix, barePrefix]);
   }
-}
-
-interface Figures {
-  saturation: Saturation;
-  rates: Awaited<ReturnType<typeof interleave>>;
-  /** POST, the no-op route and a bare node:http server, closed loop at the saturation concurrency. */
-  httpRates: Awaited<ReturnType<typeof interleaveSides<'post' | 'noop' | 'bare'>>>;
-  latencies: Awaited<ReturnType<typeof interleaveMany>>;
-  ratePerSecond: number;
-  stepMs: number;
-}
-
-function section({
-  saturation,
-  rates,
-  httpRates,
-  latencies,
-  ratePerSecond,
-  stepMs,
-}: Figures): Section {
-  const seconds = stepMs / 1000;
-  const latency: Comparison = {
-    id: 'enqueue.latency',
-    title: 'Enqueue: POST latency at half saturation vs no-op route',
-    unit: 'ms',
-    better: 'lower',
-    subject: {
-      label: `POST /api/v1/migrations at ${Math.round(ratePerSecond)}/s`,
-      samples: latencies.a,
-    },
-    baseline: {
-      label: `no-op route, same middleware, at ${Math.round(ratePerSecond)}/s`,
-      samples: latencies.b,
-    },
-    goal: { ratio: 3, on: 'p99', text: "p99 at most 3 times the no-op route's" },
-    warmupRounds: latencies.warmupRounds,
-    notes: [
-      `Open loop at half the saturation rate (the median of the saturation windows below), windows of ` +
-        `${seconds} s alternating POST and no-op, over ${saturation.concurrency} keep-alive connections (the ` +
-        "saturation concurrency); each latency counts from the request's scheduled send time, so a stall " +
-        'delays the requests behind it too, their wait for a free connection included.',
-      'Both routes pass the request id, request log (pino, written to /dev/null), bearer token and ' +
-        'per-token rate limit (a Redis round trip; limit set too high to refuse) middleware.',
-      'POST plans with the real plan builder over a fixture pod (no cluster read), stores the record, ' +
-        'takes the pod lock and queues the capture job, on the shared Redis.',
-    ],
-  };
-  const rate: Comparison = {
-    id: 'enqueue.rate',
-    title: 'Enqueue: POST saturation rate vs bare queue.add loop',
-    unit: 'requests/s',
-    better: 'higher',
-    subject: {
-      label: `POST /api/v1/migrations, ${saturation.concurrency} clients, closed loop`,
-      samples: rates.a,
-    },
-    baseline: {
-      label: `bare queue.add, ${saturation.concurrency} concurrent callers`,
-      samples: rates.b,
-    },
-    goal: { ratio: 0.5, on: 'p50', text: "rate at least half the bare loop's" },
-    warmupRounds: rates.warmupRounds,
-    notes: [
-      `One sample per ${seconds} s window; windows alternate POST and the bare loop at the concurrency where ` +
-        "POST saturated. The bare loop runs in the API's thread; HTTP requests come from a worker thread, over a lean keep-alive client (bench/lib/lean-http.ts).",
-      ceilingNote(
-        percentile(rates.b, 50) / 2,
-        percentile(httpRates.samples.bare, 50),
-        percentile(httpRates.samples.noop, 50),
-      ),
-    ],
-  };
-  return {
-    item: 3,
-    title: 'Enqueue cost',
-    comparisons: [latency, rate],
-    series: [saturation.series, httpSeries(httpRates, saturation.concurrency, stepMs)],
-    notes: [
-      'The gateway runs in-process with the fixture planner: the item measures the cost of accepting a ' +
-        'migration, not the cluster reads of the pre-flight (items 1 and 2 count those).',
-    ],
-  };
-}
-
-/** The no-op route's and a bare server's saturation beside POST's: the share of the gap that is HTTP. */
-function httpSeries(rates: Figures['httpRates'], concurrency: number, stepMs: number): Series {
-  const { post, noop, bare } = rates.samples;
-  const row = (label: string, samples: number[]) => [
-    label,
-    percentile(samples, 50),
-    Math.min(...samples),
-    Math.max(...samples),
-  ];
-  const share = (samples: number[]) =>
-    Math.round((100 * percentile(samples, 50)) / percentile(noop, 50));
-  return {
-    id: 'enqueue.http-context',
-    title: `Context: POST, the no-op route and a bare HTTP server, ${concurrency} clients, closed loop (no goal)`,
-    columns: ['route', 'median requests/s', 'min', 'max'],
-    rows: [
-      row('POST /api/v1/migrations', post),
-      row('no-op route, same middleware', noop),
-      row('bare node:http server, no framework, 204', bare),
-    ],
-    notes: [
-      `${post.length} windows of ${stepMs / 1000} s each, alternating, after ${rates.warmupRounds} dropped. ` +
-        `POST's median is ${share(post)} % of the no-op route's: the no-op route's rate is the ceiling ` +
-        "HTTP, the request log, the token check and the rate limit's round trip leave to any route in " +
-        'this process, whatever the enqueue costs.',
-      `The bare server (node:http reading the body and answering 204, in the same process, from the same ` +
-        `load generator) is the ceiling of any HTTP route served by one Node process on this machine; ` +
-        `the no-op route reaches ${Math.round((100 * percentile(noop, 50)) / percentile(bare, 50))} % of it.`,
-    ],
-  };
-}
-
-/** Whether the rate goal is within reach of HTTP, and of the gateway's HTTP layer. */
-function ceilingNote(goalRate: number, bareHttpRate: number, noopRate: number): string {
-  const figures =
-    `The goal asks for ${perSecond(goalRate)} requests/s; a bare node:http server answering 204 with ` +
-    `no framework saturated at ${perSecond(bareHttpRate)}/s in the same run (context table below)`;
-  if (bareHttpRate < goalRate) {
-    return (
-      `${figures}: the goal is out of reach of any HTTP route served by one Node process here, ` +
-      'whatever the gateway does.'
-    );
-  }
-  if (noopRate < goalRate) {
-    return (
-      `${figures}, but the gateway's no-op route (the same HTTP layer and middleware, no enqueue) ` +
-      `saturated at ${perSecond(noopRate)}/s: the goal is out of reach of this HTTP layer before ` +
-      'any enqueue work.'
-    );
-  }
-  return `${figures}, and the no-op route at ${perSecond(noopRate)}/s: the gap is the enqueue's own work.`;
-}
-
-function perSecond(rate: number): string {
-  return Math.round(rate).toLocaleString('en-US');
 }

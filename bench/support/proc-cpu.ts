@@ -12,11 +12,11 @@ interface ProcStat {
   cpuSeconds: number;
 }
 
-/** /proc/<pid>/stat; undefined once the process is gone. */
-async function readStat(pid: number): Promise<ProcStat | undefined> {
+/** /proc/<pid>/stat, or a thread's /proc/<pid>/task/<tid>/stat; undefined once it is gone. */
+async function readStat(pid: number, path = `/proc/${pid}/stat`): Promise<ProcStat | undefined> {
   let text: string;
   try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    text = await readFile(path, 'utf8');
   } catch {
     return undefined;
   }
@@ -38,6 +38,12 @@ async function readStat(pid: number): Promise<ProcStat | undefined> {
 /** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
 export async function cpuSecondsOf(pid: number): Promise<number> {
   return (await readStat(pid))?.cpuSeconds ?? 0;
+}
+
+/** CPU seconds (user + system) this process's main thread has used so far. */
+export async function mainThreadCpuSeconds(): Promise<number> {
+  const { pid } = process;
+  return (await readStat(pid, `/proc/${pid}/task/${pid}/stat`))?.cpuSeconds ?? 0;
 }
 
 /** Summed CPU seconds of several processes. */
