@@ -93,6 +93,9 @@ export function section({
     notes: [
       'The gateway runs in-process with the fixture planner: the item measures the cost of accepting a ' +
         'migration, not the cluster reads of the pre-flight (items 1 and 2 count those).',
+      'No worker takes the queued jobs, so every accepted POST leaves its keys behind (millions over the ' +
+        'item, gigabytes of Redis): each phase (the saturation search, POST against the bare loop, the HTTP ' +
+        'context, the latency windows) starts after the keys of the phases before it are removed.',
     ],
   };
 }

@@ -178,6 +178,13 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
   const bareQueue = new Queue('bare-add', { connection: bareRedis, prefix: barePrefix });
   const { post, noop, bare } = targets(api, bareHttp.url);
   const meter = new CostMeter(bareRedis);
+  // Every accepted POST leaves its record, lock, event stream and queued job behind (no
+  // worker takes them here): a phase would otherwise run against the millions of keys
+  // and gigabytes of the phases before it. Each starts from an empty prefix instead.
+  const startPhase = (message: string) => {
+    context.log(message);
+    return removePrefixes(context.redisUrl, [apiPrefix, barePrefix]);
+  };
 
   try {
     context.log('enqueue: looking for the saturation rate of POST');
@@ -190,6 +197,7 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
         await load.run({ kind: 'closed', target, concurrency, durationMs: stepMs }),
         what,
       );
+    await startPhase(`enqueue: POST against the bare loop at ${concurrency} clients`);
     const rates = await interleave(
       meteredRate(meter, 'post', closedWindow(post, 'POST')),
       meteredRate(meter, 'bare-add', () => bareAdds(bareQueue, concurrency, stepMs)),
@@ -199,7 +207,9 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
     // Context only, no goal: how fast the no-op route and a bare node:http server answer
     // at that concurrency, so the report tells how much of the gap to the bare loop is
     // HTTP and middleware, and whether any route served by one process could close it.
-    context.log(`enqueue: no-op route's and bare server's saturation at ${concurrency} clients`);
+    await startPhase(
+      `enqueue: no-op route's and bare server's saturation at ${concurrency} clients`,
+    );
     const httpRates = await interleaveSides(
       {
         post: meteredRate(meter, 'post', closedWindow(post, 'POST')),
@@ -212,7 +222,7 @@ export default async function enqueue(context: BenchContext): Promise<Section> {
     // One lucky window of the search would overstate the saturation on a busy machine:
     // half of the median of the repeated saturation windows is the rate held for latency.
     const ratePerSecond = percentile(rates.a, 50) / 2;
-    context.log(`enqueue: latency at ${Math.round(ratePerSecond)}/s, open loop`);
+    await startPhase(`enqueue: latency at ${Math.round(ratePerSecond)}/s, open loop`);
     const openLoop = (target: TargetSpec, what: string) => async () =>
       requireAnswers(
         await load.run({
