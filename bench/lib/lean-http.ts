@@ -12,12 +12,23 @@ import { connect, type Socket } from 'node:net';
 const HEADER_END = Buffer.from('\r\n\r\n');
 const LINE_END = Buffer.from('\r\n');
 
+/** Longest wait for an answer: a server that never answers fails the request, not the run. */
+const ANSWER_TIMEOUT_MS = 30_000;
+
+/**
+ * The server closed a kept-alive connection before any byte of the answer came: it
+ * was closing the idle connection as the request went out, and did not read it.
+ */
+export class StaleConnectionError extends Error {}
+
 /** A connection that sends one request and reads its answer at a time. */
 class Connection {
   private readonly socket: Socket;
   private buffered: Buffer = Buffer.alloc(0);
   private pending:
-    { resolve: (status: number) => void; reject: (error: Error) => void } | undefined;
+    | { resolve: (status: number) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
+    | undefined;
+  private answered = 0;
   closed = false;
 
   constructor(host: string, port: number) {
@@ -26,23 +37,37 @@ class Connection {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
       this.readAnswer();
     });
-    const fail = (error: Error) => {
+    // The server's end of an idle connection: no request may go out on it any more.
+    this.socket.on('end', () => {
       this.closed = true;
-      const pending = this.pending;
-      this.pending = undefined;
-      pending?.reject(error);
-    };
-    this.socket.on('error', fail);
+    });
+    this.socket.on('error', (error) => {
+      this.fail(error);
+    });
     this.socket.on('close', () => {
-      fail(new Error('the server closed the connection'));
+      this.fail(new Error('the server closed the connection'));
     });
   }
 
   send(request: Buffer): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
+      const timer = setTimeout(() => {
+        this.socket.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s`));
+      }, ANSWER_TIMEOUT_MS);
+      this.pending = { resolve, reject, timer };
       this.socket.write(request);
     });
+  }
+
+  private fail(error: Error): void {
+    this.closed = true;
+    const pending = this.pending;
+    if (pending === undefined) return;
+
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    const stale = this.answered > 0 && this.buffered.length === 0;
+    pending.reject(stale ? new StaleConnectionError(error.message, { cause: error }) : error);
   }
 
   close(): void {
@@ -59,13 +84,16 @@ class Connection {
     }
 
     this.buffered = this.buffered.subarray(answer.length);
+    this.answered++;
     if (answer.close) {
       this.closed = true;
       this.socket.end();
     }
     const pending = this.pending;
     this.pending = undefined;
-    pending?.resolve(answer.status);
+    if (pending === undefined) return;
+    clearTimeout(pending.timer);
+    pending.resolve(answer.status);
   }
 }
 
@@ -137,6 +165,7 @@ function chunkedBodyEnd(data: Buffer, start: number): number | undefined {
 export class ConnectionPool {
   /** Most recently used last, so that few connections stay warm. */
   private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
   private readonly waiting: ((connection: Connection) => void)[] = [];
   private readonly host: string;
   private readonly port: number;
@@ -150,7 +179,25 @@ export class ConnectionPool {
     this.maxConnections = maxConnections;
   }
 
+  /**
+   * Sends on a free connection. A kept-alive connection the server closed as the
+   * request went out (it had not read it) is replaced once, as HTTP clients do.
+   */
   async send(request: Buffer): Promise<number> {
+    try {
+      return await this.sendOnce(request);
+    } catch (error) {
+      if (!(error instanceof StaleConnectionError)) throw error;
+      return this.sendOnce(request);
+    }
+  }
+
+  close(): void {
+    this.idle.length = 0;
+    for (const connection of this.all) connection.close();
+  }
+
+  private async sendOnce(request: Buffer): Promise<number> {
     const connection = await this.acquire();
     try {
       return await connection.send(request);
@@ -159,32 +206,44 @@ export class ConnectionPool {
     }
   }
 
-  close(): void {
-    for (const connection of this.idle.splice(0)) connection.close();
-  }
-
   private acquire(): Connection | Promise<Connection> {
+    if (!(this.maxConnections >= 1)) {
+      throw new Error(`a pool needs at least one connection, not ${this.maxConnections}`);
+    }
+    // A lower bound than before closes the least recently used connections first.
+    while (this.open > this.maxConnections && this.idle.length > 0) {
+      this.retire(this.idle.shift());
+    }
     for (let connection = this.idle.pop(); connection; connection = this.idle.pop()) {
       if (!connection.closed) return connection;
-      this.open--;
+      this.retire(connection);
     }
     if (this.open < this.maxConnections) return this.connect();
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   private release(connection: Connection): void {
-    const next = this.waiting.shift();
-    if (connection.closed) {
-      this.open--;
-      next?.(this.connect());
+    if (connection.closed || this.open > this.maxConnections) {
+      this.retire(connection);
+      if (this.open < this.maxConnections) this.waiting.shift()?.(this.connect());
       return;
     }
+    const next = this.waiting.shift();
     if (next) next(connection);
     else this.idle.push(connection);
   }
 
   private connect(): Connection {
+    const connection = new Connection(this.host, this.port);
     this.open++;
-    return new Connection(this.host, this.port);
+    this.all.add(connection);
+    return connection;
+  }
+
+  private retire(connection: Connection | undefined): void {
+    if (connection === undefined) return;
+    connection.close();
+    this.all.delete(connection);
+    this.open--;
   }
 }

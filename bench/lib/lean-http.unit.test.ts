@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -78,4 +78,65 @@ describe('ConnectionPool', () => {
     expect(sockets.size).toBe(3);
     expect(mostBusy).toBe(3);
   });
+
+  it('closes connections above a lowered bound, least recently used first', async () => {
+    let busy = 0;
+    let mostBusy = 0;
+    server = createServer((_request, response) => {
+      busy++;
+      mostBusy = Math.max(mostBusy, busy);
+      setTimeout(() => {
+        busy--;
+        response.writeHead(204).end();
+      }, 5);
+    });
+    const port = await listening(server);
+    const pool = new ConnectionPool(new URL(`http://127.0.0.1:${port}`), 8);
+    const request = get(port);
+    await Promise.all(Array.from({ length: 8 }, () => pool.send(request)));
+
+    pool.maxConnections = 2;
+    mostBusy = 0;
+    await Promise.all(Array.from({ length: 8 }, () => pool.send(request)));
+    pool.close();
+
+    expect(mostBusy).toBe(2);
+  });
+
+  it('sends again on a new connection when the server closed a kept-alive one unread', async () => {
+    // Answers the first request of each connection, and closes it when a second comes,
+    // as a server does whose keep-alive timeout ends as the request arrives.
+    const tcp = createTcpServer((socket) => {
+      let requests = 0;
+      socket.on('data', () => {
+        requests++;
+        if (requests === 1) socket.write('HTTP/1.1 204 No Content\r\n\r\n');
+        else socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const { port } = tcp.address() as AddressInfo;
+    const pool = new ConnectionPool(new URL(`http://127.0.0.1:${port}`), 1);
+
+    const statuses = [await pool.send(get(port)), await pool.send(get(port))];
+    pool.close();
+    await new Promise((resolve) => tcp.close(resolve));
+
+    expect(statuses).toEqual([204, 204]);
+  });
+
+  it('refuses a bound below one connection instead of waiting forever', async () => {
+    const pool = new ConnectionPool(new URL('http://127.0.0.1:9'), 0);
+
+    await expect(pool.send(get(9))).rejects.toThrow('at least one connection');
+  });
 });
+
+function get(port: number): Buffer {
+  return Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+}
+
+async function listening(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
