@@ -253,6 +253,51 @@ describe('logs', () => {
     }
   });
 
+  it('name the migration of a replayed POST and of a refused cancel, and each field once', async () => {
+    const { logger, lines } = capturedLogger();
+    const gateway = api({
+      logger,
+      planner: (request) =>
+        request.pod_name === 'crash'
+          ? Promise.reject(new Error('the planner broke'))
+          : plannerOverFixtures(request),
+    });
+    const post = () =>
+      gateway.app.request('/api/v1/migrations', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${writer}`,
+          'idempotency-key': 'logs-replay-1',
+        },
+        body: JSON.stringify(valid),
+      });
+    const first = (await (await post()).json()) as { migration_id: string };
+    const replay = await post();
+    const unknown = '7d3f4c5e-0000-4000-8000-000000000000';
+    await send(gateway, `/api/v1/migrations/${unknown}`, writer, { method: 'DELETE' });
+    await send(gateway, '/api/v1/migrations', writer, {
+      method: 'POST',
+      body: { ...valid, pod_name: 'crash' },
+    });
+
+    const requestLines = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line['msg'] === 'request');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(requestLines.map((line) => line['migrationId'])).toEqual([
+      first.migration_id,
+      first.migration_id,
+      unknown,
+      undefined,
+    ]);
+    for (const line of lines) {
+      expect(line.match(/"requestId":/g)).toHaveLength(1);
+      expect(line.match(/"access":/g) ?? []).not.toHaveLength(2);
+    }
+    expect(lines.some((line) => line.includes('request failed'))).toBe(true);
+  });
+
   it('never contain a token, whatever the request and its outcome', async () => {
     const { logger, lines } = capturedLogger();
     const gateway = api({

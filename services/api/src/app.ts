@@ -68,8 +68,9 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     // The request logger may not exist yet if an earlier middleware threw.
     const started = (c.get('logBase') as typeof deps.logger | undefined) !== undefined;
     const log = started ? requestLog(c) : deps.logger;
-    if (problem.status >= 500)
-      log.error({ err: error, requestId: problem.request_id }, 'request failed');
+    // The request's own logger names the request already.
+    const fields = started ? { err: error } : { err: error, requestId: problem.request_id };
+    if (problem.status >= 500) log.error(fields, 'request failed');
     const response = problemResponse(c, problem);
     for (const [name, value] of Object.entries(errorHeaders(error))) {
       response.headers.set(name, value);

@@ -43,7 +43,8 @@ export function adminRoutes(queues: StageQueues, now: () => Date): Hono<ApiEnv> 
       expires: session.expiresAt,
     });
 
-    requestLog(c).info({ access: token.access }, 'admin session opened');
+    // The request's log already names the token and its access.
+    requestLog(c).info('admin session opened');
     return c.json({ access: token.access, expires_at: session.expiresAt.toISOString() });
   });
 

@@ -47,7 +47,10 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
       // migration may have made untrue (the pod has moved).
       if (idempotency && !request.dry_run) {
         const earlier = await fromStore(() => deps.store.findIdempotent(idempotency));
-        if (earlier) return accepted(c, earlier, true);
+        if (earlier) {
+          aboutMigration(c, earlier);
+          return accepted(c, earlier, true);
+        }
       }
 
       // The pre-flight refuses what cannot succeed before anything is stored or touched.
@@ -78,6 +81,8 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   routes.delete('/migrations/:id', async function cancelMigration(c) {
     const id = validate(idSchema, c.req.param('id'), 'id');
+    // Named before the store answers, so that a refusal (404, 409) is logged with it.
+    logAbout(c, { migrationId: id });
     const record = await fromStore(() => deps.store.requestCancel(id, now()));
 
     const ended = record.status === 'cancelled';
@@ -97,6 +102,7 @@ export function migrationRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   routes.get('/migrations/:id', async function getMigration(c) {
     const id = validate(idSchema, c.req.param('id'), 'id');
+    logAbout(c, { migrationId: id });
     const record = await fromStore(() => deps.store.require(id));
     aboutMigration(c, record);
     return c.json(record);
