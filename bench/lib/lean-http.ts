@@ -16,10 +16,13 @@ const LINE_END = Buffer.from('\r\n');
 const ANSWER_TIMEOUT_MS = 30_000;
 
 /**
- * The server closed a kept-alive connection before any byte of the answer came: it
- * was closing the idle connection as the request went out, and did not read it.
+ * Longest a connection is left idle before it is closed rather than used: under the
+ * five seconds after which Node's HTTP server closes an idle connection, so that no
+ * request goes out on a connection the server is closing at that moment (the server
+ * would not read it, and the request would fail). Re-sending such a request instead
+ * could send twice one that the server did read.
  */
-export class StaleConnectionError extends Error {}
+export const IDLE_LIMIT_MS = 4_000;
 
 /** A connection that sends one request and reads its answer at a time. */
 class Connection {
@@ -28,8 +31,9 @@ class Connection {
   private pending:
     | { resolve: (status: number) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
     | undefined;
-  private answered = 0;
   closed = false;
+  /** performance.now() when the last answer came, or the connection was opened. */
+  idleSince = performance.now();
 
   constructor(host: string, port: number) {
     this.socket = connect({ host, port, noDelay: true });
@@ -66,8 +70,7 @@ class Connection {
 
     this.pending = undefined;
     clearTimeout(pending.timer);
-    const stale = this.answered > 0 && this.buffered.length === 0;
-    pending.reject(stale ? new StaleConnectionError(error.message, { cause: error }) : error);
+    pending.reject(error);
   }
 
   close(): void {
@@ -84,7 +87,7 @@ class Connection {
     }
 
     this.buffered = this.buffered.subarray(answer.length);
-    this.answered++;
+    this.idleSince = performance.now();
     if (answer.close) {
       this.closed = true;
       this.socket.end();
@@ -171,25 +174,21 @@ export class ConnectionPool {
   private readonly port: number;
   /** Connections made and not yet seen closed, idle or busy. */
   private open = 0;
-  maxConnections: number;
+  private bound: number;
 
   constructor(url: URL, maxConnections = Number.POSITIVE_INFINITY) {
     this.host = url.hostname;
     this.port = Number(url.port);
-    this.maxConnections = maxConnections;
+    this.bound = requireBound(maxConnections);
   }
 
-  /**
-   * Sends on a free connection. A kept-alive connection the server closed as the
-   * request went out (it had not read it) is replaced once, as HTTP clients do.
-   */
-  async send(request: Buffer): Promise<number> {
-    try {
-      return await this.sendOnce(request);
-    } catch (error) {
-      if (!(error instanceof StaleConnectionError)) throw error;
-      return this.sendOnce(request);
-    }
+  get maxConnections(): number {
+    return this.bound;
+  }
+
+  /** A lower bound than before closes the least recently used connections first. */
+  set maxConnections(value: number) {
+    this.bound = requireBound(value);
   }
 
   close(): void {
@@ -197,7 +196,7 @@ export class ConnectionPool {
     for (const connection of this.all) connection.close();
   }
 
-  private async sendOnce(request: Buffer): Promise<number> {
+  async send(request: Buffer): Promise<number> {
     const connection = await this.acquire();
     try {
       return await connection.send(request);
@@ -207,15 +206,12 @@ export class ConnectionPool {
   }
 
   private acquire(): Connection | Promise<Connection> {
-    if (!(this.maxConnections >= 1)) {
-      throw new Error(`a pool needs at least one connection, not ${this.maxConnections}`);
-    }
-    // A lower bound than before closes the least recently used connections first.
     while (this.open > this.maxConnections && this.idle.length > 0) {
       this.retire(this.idle.shift());
     }
+    const oldest = performance.now() - IDLE_LIMIT_MS;
     for (let connection = this.idle.pop(); connection; connection = this.idle.pop()) {
-      if (!connection.closed) return connection;
+      if (!connection.closed && connection.idleSince > oldest) return connection;
       this.retire(connection);
     }
     if (this.open < this.maxConnections) return this.connect();
@@ -246,4 +242,11 @@ export class ConnectionPool {
     this.all.delete(connection);
     this.open--;
   }
+}
+
+function requireBound(maxConnections: number): number {
+  if (!(maxConnections >= 1)) {
+    throw new Error(`a pool needs at least one connection, not ${maxConnections}`);
+  }
+  return maxConnections;
 }

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { ConnectionPool, parseAnswer } from './lean-http.ts';
+import { ConnectionPool, IDLE_LIMIT_MS, parseAnswer } from './lean-http.ts';
 
 const answer = (text: string) => parseAnswer(Buffer.from(text, 'latin1'));
 
@@ -103,32 +103,35 @@ describe('ConnectionPool', () => {
     expect(mostBusy).toBe(2);
   });
 
-  it('sends again on a new connection when the server closed a kept-alive one unread', async () => {
-    // Answers the first request of each connection, and closes it when a second comes,
-    // as a server does whose keep-alive timeout ends as the request arrives.
-    const tcp = createTcpServer((socket) => {
-      let requests = 0;
-      socket.on('data', () => {
-        requests++;
-        if (requests === 1) socket.write('HTTP/1.1 204 No Content\r\n\r\n');
-        else socket.destroy();
-      });
+  it('opens a new connection rather than reuse one idle past the limit', async () => {
+    const sockets = new Set<unknown>();
+    server = createServer((request, response) => {
+      sockets.add(request.socket);
+      response.writeHead(204).end();
     });
-    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-    const { port } = tcp.address() as AddressInfo;
-    const pool = new ConnectionPool(new URL(`http://127.0.0.1:${port}`), 1);
+    const port = await listening(server);
+    const pool = new ConnectionPool(new URL(`http://127.0.0.1:${port}`), 4);
 
-    const statuses = [await pool.send(get(port)), await pool.send(get(port))];
+    await pool.send(get(port));
+    await pool.send(get(port));
+    const now = performance.now.bind(performance);
+    vi.spyOn(performance, 'now').mockImplementation(() => now() + IDLE_LIMIT_MS);
+    await pool.send(get(port));
+    vi.restoreAllMocks();
     pool.close();
-    await new Promise((resolve) => tcp.close(resolve));
 
-    expect(statuses).toEqual([204, 204]);
+    expect(sockets.size).toBe(2);
   });
 
-  it('refuses a bound below one connection instead of waiting forever', async () => {
-    const pool = new ConnectionPool(new URL('http://127.0.0.1:9'), 0);
+  it('refuses a bound below one connection instead of waiting forever', () => {
+    const url = new URL('http://127.0.0.1:9');
 
-    await expect(pool.send(get(9))).rejects.toThrow('at least one connection');
+    expect(() => new ConnectionPool(url, 0)).toThrow('at least one connection');
+    const pool = new ConnectionPool(url, 2);
+    expect(() => {
+      pool.maxConnections = 0;
+    }).toThrow('at least one connection');
+    expect(pool.maxConnections).toBe(2);
   });
 });
 
