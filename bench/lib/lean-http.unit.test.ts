@@ -54,53 +54,34 @@ describe('ConnectionPool', () => {
   });
 
   it('sends every request over at most maxConnections, the others waiting their turn', async () => {
-    const sockets = new Set<unknown>();
-    let busy = 0;
-    let mostBusy = 0;
-    server = createServer((request, response) => {
-      sockets.add(request.socket);
-      busy++;
-      mostBusy = Math.max(mostBusy, busy);
-      setTimeout(() => {
-        busy--;
-        response.writeHead(204).end();
-      }, 5);
-    });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const seen = { sockets: new Set<unknown>(), busy: 0, mostBusy: 0 };
+    server = slowServer(seen);
+    const port = await listening(server);
     const pool = new ConnectionPool(new URL(`http://127.0.0.1:${port}`), 3);
-    const request = Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    const request = get(port);
 
     const statuses = await Promise.all(Array.from({ length: 20 }, () => pool.send(request)));
     pool.close();
 
     expect(statuses).toEqual(Array.from({ length: 20 }, () => 204));
-    expect(sockets.size).toBe(3);
-    expect(mostBusy).toBe(3);
+    expect(seen.sockets.size).toBe(3);
+    expect(seen.mostBusy).toBe(3);
   });
 
   it('closes connections above a lowered bound, least recently used first', async () => {
-    let busy = 0;
-    let mostBusy = 0;
-    server = createServer((_request, response) => {
-      busy++;
-      mostBusy = Math.max(mostBusy, busy);
-      setTimeout(() => {
-        busy--;
-        response.writeHead(204).end();
-      }, 5);
-    });
+    const seen = { sockets: new Set<unknown>(), busy: 0, mostBusy: 0 };
+    server = slowServer(seen);
     const port = await listening(server);
     const pool = new ConnectionPool(new URL(`http://127.0.0.1:${port}`), 8);
     const request = get(port);
     await Promise.all(Array.from({ length: 8 }, () => pool.send(request)));
 
     pool.maxConnections = 2;
-    mostBusy = 0;
+    seen.mostBusy = 0;
     await Promise.all(Array.from({ length: 8 }, () => pool.send(request)));
     pool.close();
 
-    expect(mostBusy).toBe(2);
+    expect(seen.mostBusy).toBe(2);
   });
 
   it('opens a new connection rather than reuse one idle past the limit', async () => {
@@ -134,6 +115,19 @@ describe('ConnectionPool', () => {
     expect(pool.maxConnections).toBe(2);
   });
 });
+
+/** Answers 204 after 5 ms, counting the sockets it saw and the most requests it held at once. */
+function slowServer(seen: { sockets: Set<unknown>; busy: number; mostBusy: number }): Server {
+  return createServer((request, response) => {
+    seen.sockets.add(request.socket);
+    seen.busy++;
+    seen.mostBusy = Math.max(seen.mostBusy, seen.busy);
+    setTimeout(() => {
+      seen.busy--;
+      response.writeHead(204).end();
+    }, 5);
+  });
+}
 
 function get(port: number): Buffer {
   return Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
